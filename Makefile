@@ -7,6 +7,11 @@ SHELL := /usr/bin/env bash
 NODE_BIN := $(shell hack/ensure-node.sh)
 export PATH := $(NODE_BIN):$(PATH)
 
+# Each runtime image brings its own targets (runtime-images/<name>/<name>.mk) and adds its
+# test target to RUNTIME_TESTS, so `make test` runs it too.
+RUNTIME_TESTS :=
+-include $(wildcard runtime-images/*/*.mk)
+
 ##@ General
 
 .PHONY: help
@@ -39,7 +44,7 @@ lint: deps ## Lint every TypeScript source.
 ##@ Tests
 
 .PHONY: test
-test: lint typecheck test-unit test-integration ## Run every test (what CI runs).
+test: lint typecheck test-unit test-integration $(RUNTIME_TESTS) ## Run every test (what CI runs).
 
 .PHONY: test-unit
 test-unit: deps ## Unit tests: pure functions, no servers.
