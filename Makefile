@@ -6,6 +6,10 @@ SHELL := /usr/bin/env bash
 # Node 24 on the PATH for every recipe (fetched into .tools/ when the machine's node is older).
 NODE_BIN := $(shell hack/ensure-node.sh)
 export PATH := $(NODE_BIN):$(PATH)
+BIN := node_modules/.bin
+
+# Where `make up` / `make demo` keep the local control plane's state.
+CLUSTER_DIR ?= $(CURDIR)/_output/cluster
 
 # Each runtime image brings its own targets (runtime-images/<name>/<name>.mk) and adds its
 # test target to RUNTIME_TESTS, so `make test` runs it too.
@@ -20,42 +24,62 @@ help: ## Show this help.
 	  /^[a-zA-Z0-9_.-]+:.*?##/ { printf "  \033[36m%-22s\033[0m %s\n", $$1, $$2 } \
 	  /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) }' $(MAKEFILE_LIST)
 
+.PHONY: setup
+setup: ## Install what the project needs on this machine (Debian packages, Node 24); idempotent.
+	hack/install-deps.sh
+
 .PHONY: deps
-deps: node_modules/.installed ## Install npm dependencies (Node 24, lockfile-exact).
+deps: node_modules/.installed ## Install npm dependencies exactly as locked.
 
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+##@ Main job
+
+.PHONY: demo
+demo: setup deps k8s ## Start a local control plane, install the CRDs, apply the Seattle weather pipeline, show it.
+	hack/demo.sh
+
+.PHONY: up
+up: setup k8s ## Start the local control plane only (state in _output/cluster).
+	hack/control-plane.sh up --dir $(CLUSTER_DIR)
+
+.PHONY: down
+down: ## Stop the local control plane and remove its state.
+	hack/control-plane.sh down --dir $(CLUSTER_DIR)
 
 ##@ Development
 
 .PHONY: generate
-generate: deps ## Regenerate crds/ and the TypeScript API types from operator/api/.
+generate: deps ## Regenerate crds/ and operator/api/v1alpha1/types.ts from operator/api/v1alpha1/schema/.
 	node hack/generate-api.ts
+
+.PHONY: verify-generated
+verify-generated: deps ## Fail if crds/ or the generated types are stale.
+	node hack/generate-api.ts --check
 
 .PHONY: typecheck
 typecheck: deps ## Type-check every TypeScript source (tsc --noEmit, strict).
-	npx tsc --noEmit -p tsconfig.json
+	$(BIN)/tsc --noEmit -p tsconfig.json
 
 .PHONY: lint
 lint: deps ## Lint every TypeScript source.
-	npx eslint .
+	$(BIN)/eslint .
+
+.PHONY: k8s
+k8s: ## Build the pinned Kubernetes and etcd binaries (cached in ~/.cache/modelops by version).
+	hack/build-k8s.sh
 
 ##@ Tests
 
 .PHONY: test
-test: lint typecheck test-unit test-integration $(RUNTIME_TESTS) ## Run every test (what CI runs).
+test: setup lint typecheck verify-generated test-unit test-integration $(RUNTIME_TESTS) ## Run every test (what CI runs).
 
 .PHONY: test-unit
 test-unit: deps ## Unit tests: pure functions, no servers.
 	node --test --test-reporter=spec 'operator/**/*.test.ts'
 
 .PHONY: test-integration
-test-integration: deps k8s ## Integration tests against a real local control plane.
-	node --test --test-reporter=spec --test-concurrency=1 'test/integration/**/*.test.ts'
-
-##@ Local control plane
-
-.PHONY: k8s
-k8s: ## Build the pinned Kubernetes and etcd binaries (cached outside the tree by version).
-	hack/build-k8s.sh
+test-integration: setup deps k8s ## Integration tests against a real local control plane (started and stopped by the tests).
+	node --test --test-reporter=spec --test-global-setup=test/integration/global-setup.ts 'test/integration/**/*.test.ts'

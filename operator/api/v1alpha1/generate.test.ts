@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { crdFileName, crdManifest, renderCrdYaml, renderTypes } from './generate.ts';
+import { crdFileName, crdManifest, renderApiDoc, renderCrdYaml, renderTypes } from './generate.ts';
 import type { Schema } from './schema/builder.ts';
 import { KINDS } from './schema/index.ts';
 
@@ -23,12 +23,19 @@ describe('generated API files', () => {
     it(`crds/${crdFileName(def)} is up to date with the ${def.kind} definition`, () => {
       const committed = readFileSync(join(root, 'crds', crdFileName(def)), 'utf8');
       assert.equal(committed, renderCrdYaml(def), 'stale CRD: run `make generate`');
+      const inChart = readFileSync(join(root, 'charts/modelops/crds', crdFileName(def)), 'utf8');
+      assert.equal(inChart, committed, 'the chart\'s CRD differs from crds/: run `make generate`');
     });
   }
 
   it('operator/api/v1alpha1/types.ts is up to date with the CRD schemas', () => {
     const committed = readFileSync(join(root, 'operator/api/v1alpha1/types.ts'), 'utf8');
     assert.equal(committed, renderTypes(KINDS), 'stale types: run `make generate`');
+  });
+
+  it('docs/api.md is up to date with the CRD schemas', () => {
+    const committed = readFileSync(join(root, 'docs/api.md'), 'utf8');
+    assert.equal(committed, renderApiDoc(KINDS), 'stale API reference: run `make generate`');
   });
 });
 

@@ -157,3 +157,45 @@ export function renderTypes(kinds: readonly KindDefinition[]): string {
     interfaces.join('\n'),
   ].join('\n');
 }
+
+function typeLabel(s: Schema): string {
+  if (s['x-kubernetes-int-or-string']) return 'quantity';
+  if (s.enum) return s.enum.join(' | ');
+  if (s.type === 'array') return `[]${s.items ? typeLabel(s.items) : ''}`;
+  if (s.type === 'object') return typeNameOf(s) ?? (s.additionalProperties ? `map[string]${typeLabel(s.additionalProperties)}` : 'object');
+  return s.format === 'date-time' ? 'timestamp' : (s.type ?? 'any');
+}
+
+function constraints(s: Schema): string {
+  const parts: string[] = [];
+  if (s.default !== undefined) parts.push(`default \`${JSON.stringify(s.default)}\``);
+  if (s.minimum !== undefined) parts.push(`≥ ${s.minimum}`);
+  if (s.maximum !== undefined) parts.push(`≤ ${s.maximum}`);
+  if (s.pattern && !s['x-kubernetes-int-or-string']) parts.push('pattern');
+  for (const v of s['x-kubernetes-validations'] ?? []) parts.push(`rule: ${v.message}`);
+  return parts.join('; ');
+}
+
+/** A Markdown reference of every field, one table per kind and part. */
+export function renderApiDoc(kinds: readonly KindDefinition[]): string {
+  const cell = (t: string) => t.replaceAll('|', '\\|').replaceAll('\n', ' ');
+  let out = `# API reference: ${GROUP}/${VERSION}\n\n<!-- ${GENERATED} -->\n\n`;
+  out += 'Every field below is also shown by `kubectl explain <kind>.<path>`. Required fields are marked **bold**.\n\n';
+  for (const def of kinds) {
+    out += `## ${def.kind} (\`${def.shortNames.join('`, `')}\`)\n\n${def.description}\n\n`;
+    out += `Printer columns: ${def.printerColumns.map((c) => c.name).join(', ')}.\n\n`;
+    for (const [part, schema] of [['spec', def.spec], ['status', def.status]] as const) {
+      out += `| ${part} field | type | description | constraints |\n| --- | --- | --- | --- |\n`;
+      const rows = (s: Schema, path: string, required: boolean): void => {
+        out += `| ${required ? `**${path}**` : path} | ${cell(typeLabel(s))} | ${cell(s.description)} | ${cell(constraints(s))} |\n`;
+        const child = s.type === 'array' ? s.items : s;
+        const req = new Set(child?.required ?? []);
+        for (const [name, c] of Object.entries(child?.properties ?? {})) rows(c, `${path}${s.type === 'array' ? '[]' : ''}.${name}`, req.has(name));
+      };
+      const req = new Set(schema.required ?? []);
+      for (const [name, c] of Object.entries(schema.properties ?? {})) rows(c, `${part}.${name}`, req.has(name));
+      out += '\n';
+    }
+  }
+  return out;
+}

@@ -1,0 +1,74 @@
+// What an integration test gets: the shared control plane's kubeconfig, a namespace of its
+// own (deleted after the test), and kubectl exactly as a user would run it.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { kubernetesBinDir } from './control-plane.ts';
+
+export function kubeconfigPath(): string {
+  const path = process.env.MODELOPS_TEST_KUBECONFIG;
+  if (!path) {
+    throw new Error('MODELOPS_TEST_KUBECONFIG is not set: run integration tests with `make test-integration` (its global setup starts a control plane)');
+  }
+  return path;
+}
+
+export function kubeConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfigPath());
+  return kc;
+}
+
+export interface KubectlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the pinned kubectl against the test control plane; never throws on a non-zero exit. */
+export function kubectl(args: string[], options: { input?: string; namespace?: string } = {}): Promise<KubectlResult> {
+  const full = ['--kubeconfig', kubeconfigPath(), ...(options.namespace ? ['-n', options.namespace] : []), ...args];
+  return new Promise((resolve, reject) => {
+    const child = spawn(join(kubernetesBinDir(), 'kubectl'), full, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** Like kubectl(), but fails with kubectl's own message when the command fails. */
+export async function kubectlOk(args: string[], options: { input?: string; namespace?: string } = {}): Promise<string> {
+  const r = await kubectl(args, options);
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+  return r.stdout;
+}
+
+/**
+ * Creates a namespace for one test, labelled to enforce the restricted Pod Security
+ * profile, and deletes it when the test ends.
+ */
+export async function testNamespace(t: TestContext, prefix = 'test'): Promise<string> {
+  const core = kubeConfig().makeApiClient(CoreV1Api);
+  const slug = t.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 30).replace(/-$/, '');
+  const name = `${prefix}-${slug}-${randomBytes(3).toString('hex')}`;
+  await core.createNamespace({
+    body: {
+      metadata: {
+        name,
+        labels: { 'modelops.dev/test': 'true', 'pod-security.kubernetes.io/enforce': 'restricted' },
+      },
+    },
+  });
+  t.after(async () => {
+    await core.deleteNamespace({ name }).catch((err: unknown) => {
+      if ((err as { code?: number }).code !== 404) throw err;
+    });
+  });
+  return name;
+}
