@@ -1,0 +1,20 @@
+// What every controller gets from the operator: API clients, the event recorder, clock,
+// logger, metrics, and how to build informers for the watched namespaces.
+import type { CustomObjectsApi, KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
+import type { Clock } from '../runtime/clock.ts';
+import type { EventRecorder } from '../runtime/events.ts';
+import type { Logger } from '../runtime/log.ts';
+import type { OperatorMetrics } from '../runtime/metrics.ts';
+import type { InformerSetOptions } from '../runtime/resources.ts';
+
+export interface ControllerContext {
+  kubeConfig: KubeConfig;
+  objects: KubernetesObjectApi;
+  custom: CustomObjectsApi;
+  events: EventRecorder;
+  clock: Clock;
+  log: Logger;
+  metrics: OperatorMetrics;
+  workers: number;
+  informerOptions(labelSelector?: string): InformerSetOptions;
+}

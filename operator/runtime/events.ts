@@ -1,0 +1,117 @@
+// Events (events.k8s.io/v1) about our objects. A repeat of the same event within ten minutes
+// updates its series (count, last time) instead of creating another object. Recording is
+// best effort, as in client-go: a failure is logged and counted, never fails a reconcile.
+import { randomBytes } from 'node:crypto';
+import { setHeaderOptions } from '@kubernetes/client-node';
+import type { EventsV1Api, KubernetesObject } from '@kubernetes/client-node';
+import type { Clock } from './clock.ts';
+import { errorText } from './informer.ts';
+import type { Logger } from './log.ts';
+
+/**
+ * Every reason the operator reports. Events and condition reasons share it, so users can
+ * search for one word. Documented in docs/events.md.
+ */
+export const Reasons = {
+  /** A child object was created or changed to match the spec. */
+  Applied: 'Applied',
+  /** A child's name is taken by an object modelops does not manage. */
+  ResourceExists: 'ResourceExists',
+  /** The spec cannot be acted on as written; the message says what to change. */
+  InvalidSpec: 'InvalidSpec',
+  /** A reconcile failed and will be retried. */
+  ReconcileError: 'ReconcileError',
+  /** No revision serves the model yet. */
+  NoRevision: 'NoRevision',
+  /** Leadership was acquired or lost. */
+  LeaderElection: 'LeaderElection',
+} as const;
+export type Reason = (typeof Reasons)[keyof typeof Reasons];
+
+export type EventType = 'Normal' | 'Warning';
+
+export interface EventRecorderOptions {
+  api: EventsV1Api;
+  /** reportingController, e.g. modelops.dev/operator. */
+  controller: string;
+  /** reportingInstance: the Pod name. */
+  instance: string;
+  clock: Clock;
+  log: Logger;
+  onFailure?: () => void;
+}
+
+interface Series {
+  name: string;
+  namespace: string;
+  count: number;
+  last: number;
+}
+
+const SERIES_WINDOW_MS = 10 * 60_000;
+
+function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+export class EventRecorder {
+  readonly #o: EventRecorderOptions;
+  readonly #series = new Map<string, Series>();
+
+  constructor(opts: EventRecorderOptions) {
+    this.#o = opts;
+  }
+
+  async record(regarding: KubernetesObject, type: EventType, reason: Reason, action: string, note: string): Promise<void> {
+    const meta = regarding.metadata ?? {};
+    const namespace = meta.namespace ?? 'default';
+    const key = [meta.uid, type, reason, action, note].join('\u0000');
+    const now = this.#o.clock.now();
+    try {
+      this.#prune(now);
+      const seen = this.#series.get(key);
+      if (seen && now - seen.last < SERIES_WINDOW_MS) {
+        seen.count++;
+        seen.last = now;
+        await this.#o.api.patchNamespacedEvent(
+          { name: seen.name, namespace: seen.namespace, body: { series: { count: seen.count, lastObservedTime: microTime(now) } } },
+          setHeaderOptions('Content-Type', 'application/merge-patch+json'),
+        );
+        return;
+      }
+      const name = `${meta.name}.${now.toString(16)}${randomBytes(2).toString('hex')}`;
+      await this.#o.api.createNamespacedEvent({
+        namespace,
+        body: {
+          apiVersion: 'events.k8s.io/v1',
+          kind: 'Event',
+          metadata: { name, namespace },
+          eventTime: microTime(now) as unknown as Date,
+          type,
+          reason,
+          action,
+          note: note.length > 1024 ? `${note.slice(0, 1021)}...` : note,
+          regarding: {
+            apiVersion: regarding.apiVersion,
+            kind: regarding.kind,
+            name: meta.name,
+            namespace: meta.namespace,
+            uid: meta.uid,
+            resourceVersion: meta.resourceVersion,
+          },
+          reportingController: this.#o.controller,
+          reportingInstance: this.#o.instance,
+        },
+      });
+      this.#series.set(key, { name, namespace, count: 1, last: now });
+    } catch (err) {
+      this.#o.onFailure?.();
+      this.#o.log.warn({ err: errorText(err), object: `${meta.namespace}/${meta.name}`, reason }, 'could not record event');
+    }
+  }
+
+  #prune(now: number): void {
+    if (this.#series.size < 1000) return;
+    for (const [k, s] of this.#series) if (now - s.last >= SERIES_WINDOW_MS) this.#series.delete(k);
+  }
+}
