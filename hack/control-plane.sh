@@ -6,11 +6,15 @@
 # usage: hack/control-plane.sh up   [--dir DIR]   start; prints how to use it with kubectl
 #        hack/control-plane.sh down [--dir DIR]   stop and remove the run's state
 #        hack/control-plane.sh env  [--dir DIR]   print `export KUBECONFIG=...` for eval
+#        hack/control-plane.sh stop-component NAME [--dir DIR]    e.g. kube-apiserver, for
+#        hack/control-plane.sh start-component NAME [--dir DIR]   tests of outages
 #
 # DIR defaults to _output/cluster in the repository (ignored by git).
 source "$(dirname "$0")/lib.sh"
 
 cmd="${1:-}"; shift || true
+component=""
+if [[ "$cmd" == *-component ]]; then component="${1:-}"; shift || true; fi
 DIR="$REPO_ROOT/_output/cluster"
 while (($#)); do
   case "$1" in
@@ -76,8 +80,26 @@ KC
 
 start() {
   local name="$1"; shift
-  setsid "$@" >"$LOGS/$name.log" 2>&1 < /dev/null &
+  mkdir -p "$DIR/cmd"
+  printf '%q ' "$@" >"$DIR/cmd/$name"   # kept so start-component can run it again
+  setsid "$@" >>"$LOGS/$name.log" 2>&1 < /dev/null &
   echo $! >"$PIDS/$name"
+}
+
+stop_component() {
+  local f="$PIDS/$1" pid
+  [[ -f "$f" ]] || die "$1 is not running from $DIR"
+  pid="$(cat "$f")"
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  rm -f "$f"
+}
+
+start_component() {
+  [[ -f "$DIR/cmd/$1" ]] || die "no recorded command for $1 in $DIR"
+  [[ -f "$PIDS/$1" ]] && die "$1 already runs from $DIR"
+  eval "start $1 $(cat "$DIR/cmd/$1")"
 }
 
 wait_for() {
@@ -199,6 +221,8 @@ down() {
 case "$cmd" in
   up) up ;;
   down) down ;;
+  stop-component) stop_component "$component" ;;
+  start-component) start_component "$component" ;;
   env) [[ -f "$DIR/env.sh" ]] || die "no control plane runs from $DIR; start one with hack/control-plane.sh up"; cat "$DIR/env.sh" ;;
-  *) die "usage: hack/control-plane.sh up|down|env [--dir DIR]" ;;
+  *) die "usage: hack/control-plane.sh up|down|env|stop-component NAME|start-component NAME [--dir DIR]" ;;
 esac

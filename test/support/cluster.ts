@@ -28,8 +28,15 @@ export interface KubectlResult {
 }
 
 /** Runs the pinned kubectl against the test control plane; never throws on a non-zero exit. */
-export function kubectl(args: string[], options: { input?: string; namespace?: string } = {}): Promise<KubectlResult> {
-  const full = ['--kubeconfig', kubeconfigPath(), ...(options.namespace ? ['-n', options.namespace] : []), ...args];
+export interface KubectlOptions {
+  input?: string;
+  namespace?: string;
+  /** Another control plane than the shared one. */
+  kubeconfig?: string;
+}
+
+export function kubectl(args: string[], options: KubectlOptions = {}): Promise<KubectlResult> {
+  const full = ['--kubeconfig', options.kubeconfig ?? kubeconfigPath(), ...(options.namespace ? ['-n', options.namespace] : []), ...args];
   return new Promise((resolve, reject) => {
     const child = spawn(join(kubernetesBinDir(), 'kubectl'), full, { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -43,7 +50,7 @@ export function kubectl(args: string[], options: { input?: string; namespace?: s
 }
 
 /** Like kubectl(), but fails with kubectl's own message when the command fails. */
-export async function kubectlOk(args: string[], options: { input?: string; namespace?: string } = {}): Promise<string> {
+export async function kubectlOk(args: string[], options: KubectlOptions = {}): Promise<string> {
   const r = await kubectl(args, options);
   if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
   return r.stdout;
