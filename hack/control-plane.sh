@@ -200,8 +200,9 @@ MSG
 down() {
   [[ -d "$PIDS" ]] || { log "nothing runs from $DIR"; return; }
   local f pid
-  # Reverse order of start: the scheduler and controller-manager before the apiserver, etcd last.
-  for name in kube-scheduler kube-controller-manager kube-apiserver etcd; do
+  # Reverse order of start: clients first (an operator started by the demo), then the
+  # scheduler and controller-manager, the apiserver, and etcd last.
+  for name in operator kube-scheduler kube-controller-manager kube-apiserver etcd; do
     f="$PIDS/$name"; [[ -f "$f" ]] || continue
     pid="$(cat "$f")"
     kill -TERM "$pid" 2>/dev/null || true

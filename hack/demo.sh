@@ -3,7 +3,9 @@
 # the modelops API installed, and the Seattle weather pipeline applied and shown.
 #
 # The operator's reconcilers land issue by issue; until they do, this shows the API a data
-# scientist writes against: the five resources accepted, validated and listed.
+# scientist writes against (the five resources accepted, validated and listed) and the
+# operator reconciling what it already can (the InferenceService's Service and status).
+# With --current-context the operator is not started: install it with the Helm chart.
 #
 # usage: hack/demo.sh [--current-context] [--namespace NS]
 source "$(dirname "$0")/lib.sh"
@@ -44,6 +46,26 @@ kubectl wait --for=condition=Established --timeout=60s crd -l app.kubernetes.io/
 step "applying the Seattle weather pipeline to namespace $ns"
 kubectl create namespace "$ns" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 kubectl apply --server-side --field-manager=modelops -n "$ns" -f "$REPO_ROOT/examples/seattle-weather"
+
+if ! $use_current; then
+  step "starting the operator (node operator/main.ts; logs in $CLUSTER_DIR/operator.log)"
+  if [[ -f "$CLUSTER_DIR/pids/operator" ]] && kill -0 "$(cat "$CLUSTER_DIR/pids/operator")" 2>/dev/null; then
+    echo "already running (pid $(cat "$CLUSTER_DIR/pids/operator"))"
+  else
+    NODE_BIN="$("$HACK_DIR/ensure-node.sh")"
+    setsid "$NODE_BIN/node" "$REPO_ROOT/operator/main.ts" --kubeconfig="$KUBECONFIG" \
+      --metrics-bind-address=127.0.0.1:0 --health-probe-bind-address=127.0.0.1:0 \
+      >"$CLUSTER_DIR/operator.log" 2>&1 </dev/null &
+    echo $! >"$CLUSTER_DIR/pids/operator"
+  fi
+  step "waiting for the operator to reconcile the InferenceService"
+  for _ in $(seq 1 60); do
+    [[ -n "$(kubectl get misvc seattle-weather -n "$ns" -o jsonpath='{.status.url}' 2>/dev/null)" ]] && break
+    sleep 0.5
+  done
+  kubectl get service seattle-weather -n "$ns"
+  kubectl get misvc seattle-weather -n "$ns" -o jsonpath='{range .status.conditions[*]}{.type}={.status} ({.reason}): {.message}{"\n"}{end}'
+fi
 
 step "the pipeline as kubectl shows it"
 kubectl get modelops -n "$ns"
