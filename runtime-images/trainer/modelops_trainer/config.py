@@ -47,8 +47,17 @@ class Schema:
 
 
 @dataclass(frozen=True)
+class Split:
+    """TrainingJob.spec.split: how rows are divided into train, validation and test."""
+
+    method: str = "random"  # random | time
+    validation_fraction: float = 0.15  # 0: no validation split, no early stopping
+    test_fraction: float = 0.15
+    time_column: str | None = None  # method time; default: the schema's timestamp column
+
+
+@dataclass(frozen=True)
 class Hyperparameters:
-    task: str = "auto"  # auto | classification | regression
     epochs: int = 100
     learning_rate: float = 1e-3
     batch_size: int = 64  # global: split across the workers of a distributed run
@@ -56,16 +65,12 @@ class Hyperparameters:
     dropout: float = 0.1
     weight_decay: float = 1e-4
     patience: int = 10  # epochs without validation improvement; 0 turns early stopping off
-    validation_fraction: float = 0.15
-    test_fraction: float = 0.15
-    split: str = "random"  # random | time (needs a column with role timestamp)
     max_categories: int = 50  # most frequent categories kept per feature; the rest are "unknown"
     checkpoint_every: int = 1  # epochs between checkpoints
 
 
 # Contract name (camelCase, as users write them in a TrainingJob) -> field name and parser.
 _HP_FIELDS = {
-    "task": "task",
     "epochs": "epochs",
     "learningRate": "learning_rate",
     "batchSize": "batch_size",
@@ -73,9 +78,6 @@ _HP_FIELDS = {
     "dropout": "dropout",
     "weightDecay": "weight_decay",
     "patience": "patience",
-    "validationFraction": "validation_fraction",
-    "testFraction": "test_fraction",
-    "split": "split",
     "maxCategories": "max_categories",
     "checkpointEvery": "checkpoint_every",
 }
@@ -97,6 +99,8 @@ class Config:
     dataset_format: str
     schema: Schema
     output_uri: str
+    task: str = "auto"  # auto | classification | regression
+    split: Split = field(default_factory=Split)
     dataset_version: str | None = None
     hyperparameters: Hyperparameters = field(default_factory=Hyperparameters)
     seed: int = 42
@@ -198,17 +202,12 @@ def parse_hyperparameters(raw: Mapping[str, Any] | None) -> Hyperparameters:
         values[name] = parsed
     hp = Hyperparameters(**values)
     problems = [
-        (hp.task in ("auto", "classification", "regression"), "task must be auto, classification or regression"),
         (hp.epochs >= 1, "epochs must be >= 1"),
         (hp.learning_rate > 0, "learningRate must be > 0"),
         (hp.batch_size >= 1, "batchSize must be >= 1"),
         (0 <= hp.dropout < 1, "dropout must be in [0, 1)"),
         (hp.weight_decay >= 0, "weightDecay must be >= 0"),
         (hp.patience >= 0, "patience must be >= 0"),
-        (0 < hp.validation_fraction < 1, "validationFraction must be in (0, 1)"),
-        (0 < hp.test_fraction < 1, "testFraction must be in (0, 1)"),
-        (hp.validation_fraction + hp.test_fraction < 1, "validationFraction + testFraction must be < 1"),
-        (hp.split in ("random", "time"), "split must be random or time"),
         (hp.max_categories >= 1, "maxCategories must be >= 1"),
         (hp.checkpoint_every >= 1, "checkpointEvery must be >= 1"),
     ]
@@ -216,6 +215,48 @@ def parse_hyperparameters(raw: Mapping[str, Any] | None) -> Hyperparameters:
         if not ok:
             raise ConfigError("InvalidHyperparameter", message)
     return hp
+
+
+def parse_split(raw: Any, schema: Schema) -> Split:
+    """TrainingJob.spec.split as JSON; the method is case-insensitive (the API says Random/Time)."""
+    if not isinstance(raw, Mapping):
+        raise ConfigError("InvalidConfig", "MODELOPS_SPLIT must be a JSON object")
+    unknown = set(raw) - {"method", "validationFraction", "testFraction", "timeColumn"}
+    if unknown:
+        raise ConfigError("InvalidConfig", f"MODELOPS_SPLIT: unknown field {sorted(unknown)[0]!r}")
+    try:
+        split = Split(
+            method=str(raw.get("method", "random")).lower(),
+            validation_fraction=float(raw.get("validationFraction", 0.15)),
+            test_fraction=float(raw.get("testFraction", 0.15)),
+            time_column=raw.get("timeColumn") or None,
+        )
+    except (TypeError, ValueError):
+        raise ConfigError("InvalidConfig", f"MODELOPS_SPLIT: fractions must be numbers, got {dict(raw)!r}") from None
+    if split.method not in ("random", "time"):
+        raise ConfigError("InvalidConfig", f"MODELOPS_SPLIT: method {split.method!r} is not Random or Time")
+    if not 0 <= split.validation_fraction < 1 or not 0 < split.test_fraction < 1:
+        raise ConfigError("InvalidConfig", "MODELOPS_SPLIT: validationFraction must be in [0, 1) and testFraction in (0, 1)")
+    if split.validation_fraction + split.test_fraction >= 1:
+        raise ConfigError("InvalidConfig", "MODELOPS_SPLIT: validationFraction + testFraction must be < 1")
+    if split.method == "time":
+        name = split.time_column or (schema.timestamp.name if schema.timestamp else None)
+        if name is None:
+            raise ConfigError("InvalidConfig", "MODELOPS_SPLIT: method Time needs timeColumn or a schema column with role timestamp")
+        column = next((c for c in schema.columns if c.name == name), None)
+        if column is None or column.type not in ("timestamp", "number", "integer"):
+            raise ConfigError(
+                "InvalidConfig", f"MODELOPS_SPLIT: timeColumn {name!r} must be a timestamp, number or integer column of the schema", name
+            )
+        split = Split(split.method, split.validation_fraction, split.test_fraction, name)
+    return split
+
+
+def parse_task(raw: str | None) -> str:
+    task = (raw or "auto").lower()
+    if task not in ("auto", "classification", "regression"):
+        raise ConfigError("InvalidConfig", f"MODELOPS_TASK {raw!r} is not one of Auto, Classification, Regression")
+    return task
 
 
 def hyperparameters_as_contract(hp: Hyperparameters) -> dict[str, Any]:
@@ -269,12 +310,15 @@ def from_env(env: Mapping[str, str] = os.environ) -> Config:
     device = env.get("MODELOPS_DEVICE", "auto")
     if device not in ("auto", "cpu", "cuda"):
         raise ConfigError("InvalidConfig", f"MODELOPS_DEVICE {device!r} is not one of auto, cpu, cuda")
+    split_raw = _json(env.get("MODELOPS_SPLIT") or "{}", "MODELOPS_SPLIT")
     fail_after = env.get("MODELOPS_TEST_FAIL_AFTER_EPOCH")
     return Config(
         dataset_uri=dataset_uri,
         dataset_format=fmt,
         schema=schema,
         output_uri=output_uri,
+        task=parse_task(env.get("MODELOPS_TASK")),
+        split=parse_split(split_raw, schema),
         dataset_version=env.get("MODELOPS_DATASET_VERSION") or None,
         hyperparameters=parse_hyperparameters(hp_raw),
         seed=_int(env, ["MODELOPS_SEED"], 42),

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import Column, Schema
+from .config import Column, Schema, Split as SplitSpec
 from .errors import ConfigError, DataError
 
 MIN_ROWS = 10
@@ -48,17 +48,18 @@ def resolve_task(schema: Schema, requested: str) -> str:
     task = natural if requested == "auto" else requested
     if task == "regression" and target.type not in ("number", "integer"):
         raise ConfigError(
-            "InvalidHyperparameter",
-            f"task regression needs a number or integer target, but {target.name!r} is {target.type}",
+            "InvalidConfig",
+            f"MODELOPS_TASK regression needs a number or integer target, but {target.name!r} is {target.type}",
             target.name,
         )
     return task
 
 
-def clean(frame: pd.DataFrame, schema: Schema, task: str) -> pd.DataFrame:
+def clean(frame: pd.DataFrame, schema: Schema, task: str, also: tuple[str, ...] = ()) -> pd.DataFrame:
     """Returns the schema's columns, typed: numeric features as float64 (NaN = missing),
-    categorical features as str or None, the target as float64 (regression) or str labels."""
-    used = [c for c in schema.columns if c.role in ("feature", "target", "timestamp")]
+    categorical features as str or None, the target as float64 (regression) or str labels.
+    `also` names further schema columns to keep (e.g. a time split's column)."""
+    used = [c for c in schema.columns if c.role in ("feature", "target", "timestamp") or c.name in also]
     missing = [c.name for c in used if c.name not in frame.columns]
     if missing:
         found = ", ".join(map(str, frame.columns[:20]))
@@ -212,21 +213,21 @@ class Split:
     method: str
 
 
-def split(frame: pd.DataFrame, schema: Schema, method: str, validation_fraction: float, test_fraction: float, seed: int) -> Split:
+def split(frame: pd.DataFrame, spec: SplitSpec, seed: int) -> Split:
     """Random split (seeded), or by time: the latest rows are the test set, the ones before
     them validation, so the reported metrics say how the model does on the future."""
     n = len(frame)
-    n_test = max(1, int(round(n * test_fraction)))
-    n_val = max(1, int(round(n * validation_fraction)))
+    n_test = max(1, int(round(n * spec.test_fraction)))
+    n_val = max(1, int(round(n * spec.validation_fraction))) if spec.validation_fraction > 0 else 0
     if n - n_test - n_val < 2:
         raise DataError("TooFewRows", f"{n} rows leave fewer than 2 for training after the validation and test splits")
+    method = spec.method
     if method == "time":
-        ts = schema.timestamp
-        if ts is None:
-            raise ConfigError("InvalidHyperparameter", "split=time needs a schema column with role timestamp")
-        if frame[ts.name].isna().any():
-            raise DataError("NullValues", f"timestamp column {ts.name!r} has empty values; a time split needs them all", ts.name)
-        order = np.argsort(frame[ts.name].to_numpy(), kind="stable")
+        name = spec.time_column
+        assert name is not None, "parse_split resolves the time column"
+        if frame[name].isna().any():
+            raise DataError("NullValues", f"time column {name!r} has empty values; a time split needs them all", name)
+        order = np.argsort(frame[name].to_numpy(), kind="stable")
     else:
         order = np.random.default_rng(seed).permutation(n)
     train_idx = order[: n - n_test - n_val]

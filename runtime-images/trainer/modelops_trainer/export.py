@@ -9,6 +9,7 @@ the preprocessing nodes are written with onnx.helper because torch cannot trace 
 
 from __future__ import annotations
 
+import inspect
 import io
 
 import numpy as np
@@ -38,6 +39,7 @@ def build(head: torch.nn.Module, features: list[Feature], task: str, class_label
             dynamic_axes={"x": {0: "N"}, "y": {0: "N"}},
             opset_version=OPSET,
             do_constant_folding=True,
+            **_legacy_exporter(),
         )
     mlp = onnx.compose.add_prefix(onnx.load_from_string(buffer.getvalue()), P + "mlp/")
     mlp_in, mlp_out = P + "mlp/x", P + "mlp/y"
@@ -106,3 +108,9 @@ def build(head: torch.nn.Module, features: list[Feature], task: str, class_label
     # Not full_check: onnx 1.12 has no shape inference for OneHotEncoder, onnxruntime does.
     onnx.checker.check_model(model)
     return model
+
+
+def _legacy_exporter() -> dict:
+    """torch >= 2.9 defaults to the dynamo exporter (needs onnxscript); the TorchScript one
+    produces the same plain MLP graph on every torch from 1.13 (Debian) to the GPU image's."""
+    return {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}

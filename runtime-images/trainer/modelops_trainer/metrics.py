@@ -1,7 +1,8 @@
 """Test-split metrics and the trivial baselines a gate compares them with.
 
 Written out with numpy (no scikit-learn in the image); the tests check them against known
-values. Averages over classes are macro averages over the classes the model knows.
+values. Averages over classes are macro averages over the classes that occur in the
+test labels or the predictions. Names are those TrainingJob gates use (f1_macro, roc_auc, ...).
 """
 
 from __future__ import annotations
@@ -26,10 +27,10 @@ def classification(y_true: np.ndarray, proba: np.ndarray) -> dict[str, float]:
         f1.append(2 * p * r / (p + r) if p + r else 0.0)
     return {
         "accuracy": float(np.mean(y_pred == y_true)),
-        "macroF1": float(np.mean(f1)),
-        "precision": float(np.mean(precision)),
-        "recall": float(np.mean(recall)),
-        "rocAuc": roc_auc(y_true, proba),
+        "f1_macro": float(np.mean(f1)),
+        "precision_macro": float(np.mean(precision)),
+        "recall_macro": float(np.mean(recall)),
+        "roc_auc": roc_auc(y_true, proba),
     }
 
 
@@ -63,15 +64,13 @@ def _binary_auc(positive: np.ndarray, score: np.ndarray) -> float:
     return float(u / (n_pos * n_neg))
 
 
-def majority_baseline(y_train: np.ndarray, y_test: np.ndarray, n_classes: int) -> dict[str, float]:
-    """Always predicting the most frequent training class, with its training frequency as the
-    probability vector (so ROC-AUC is 0.5: constant scores)."""
+def majority_baseline(y_train: np.ndarray, y_test: np.ndarray, n_classes: int) -> tuple[dict[str, float], int]:
+    """Always predicting the most frequent training class, with the training frequencies as
+    the probability vector (so ROC-AUC is 0.5: constant scores). Returns (metrics, class)."""
     prior = np.bincount(y_train, minlength=n_classes).astype(np.float64)
     prior /= prior.sum()
     proba = np.tile(prior, (len(y_test), 1))
-    out = classification(y_test, proba)
-    out["majorityClassIndex"] = int(prior.argmax())
-    return out
+    return classification(y_test, proba), int(prior.argmax())
 
 
 def regression(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:

@@ -14,7 +14,7 @@ def termination_message(summary: dict) -> bytes:
     """The summary as compact JSON under the kubelet's 4 KiB limit: parts that are
     recomputable from metrics.json are dropped first, the status never."""
     text = json.dumps(summary, separators=(",", ":"), sort_keys=True)
-    for droppable in ("training", "dataset", "baseline", "metrics", "signatureUri", "metricsUri"):
+    for droppable in ("training", "dataset", "baselineMetrics", "metrics", "signatureUri", "metricsUri"):
         if len(text.encode()) <= TERMINATION_LIMIT:
             break
         summary = {k: v for k, v in summary.items() if k != droppable}

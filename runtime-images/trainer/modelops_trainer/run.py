@@ -28,7 +28,7 @@ def run(cfg: Config, emit: Callable[..., None]) -> dict:
     hp, schema = cfg.hyperparameters, cfg.schema
     rank, world = cfg.distributed.rank, cfg.distributed.world_size
     output = Output(cfg.output_uri, cfg.s3_endpoint_url)
-    task = data.resolve_task(schema, hp.task)
+    task = data.resolve_task(schema, cfg.task)
     device = _device(cfg)
     emit("start", task=task, device=str(device), rank=rank, worldSize=world, dataset=cfg.dataset_uri, version=__version__)
 
@@ -37,8 +37,8 @@ def run(cfg: Config, emit: Callable[..., None]) -> dict:
         dataset_sha256 = _sha256_file(path)
         frame = data.read_table(path, cfg.dataset_format)
     rows_read = len(frame)
-    cleaned = data.clean(frame, schema, task)
-    parts = data.split(cleaned, schema, hp.split, hp.validation_fraction, hp.test_fraction, cfg.seed)
+    cleaned = data.clean(frame, schema, task, also=(cfg.split.time_column,) if cfg.split.time_column else ())
+    parts = data.split(cleaned, cfg.split, cfg.seed)
     features = preprocess.fit(parts.train, schema, hp.max_categories)
     target = schema.target.name
 
@@ -50,7 +50,7 @@ def run(cfg: Config, emit: Callable[..., None]) -> dict:
         n_outputs, y_mean, y_std = len(labels), 0.0, 1.0
         if len(np.unique(y["train"])) < 2:
             raise data.DataError(
-                "SingleClass", f"the training split of {target!r} has only one class; use more data or split=random", target
+                "SingleClass", f"the training split of {target!r} has only one class; use more data or a Random split", target
             )
         y_fit = y
     else:
@@ -94,19 +94,19 @@ def run(cfg: Config, emit: Callable[..., None]) -> dict:
 
     head = ServingHead(result.model.cpu(), task, y_mean, y_std).eval()
     with torch.no_grad():
-        evaluated = {name: head(torch.as_tensor(v)).numpy() for name, v in x.items() if name != "train"}
+        evaluated = {name: head(torch.as_tensor(v)).numpy() for name, v in x.items() if name != "train" and len(v)}
     if task == "classification":
         test_metrics = metrics.classification(y["test"], evaluated["test"])
-        val_metrics = metrics.classification(y["validation"], evaluated["validation"])
-        baseline = metrics.majority_baseline(y["train"], y["test"], len(labels))
-        baseline["kind"] = "majorityClass"
-        baseline["majorityClass"] = labels[baseline.pop("majorityClassIndex")]
-        beats = test_metrics["accuracy"] > baseline["accuracy"] and test_metrics["macroF1"] > baseline["macroF1"]
+        val_metrics = metrics.classification(y["validation"], evaluated["validation"]) if "validation" in evaluated else None
+        baseline_metrics, majority = metrics.majority_baseline(y["train"], y["test"], len(labels))
+        baseline = {"kind": "majorityClass", "majorityClass": labels[majority]}
+        beats = test_metrics["accuracy"] > baseline_metrics["accuracy"] and test_metrics["f1_macro"] > baseline_metrics["f1_macro"]
     else:
         test_metrics = metrics.regression(y["test"], evaluated["test"])
-        val_metrics = metrics.regression(y["validation"], evaluated["validation"])
-        baseline = metrics.mean_baseline(y["train"], y["test"]) | {"kind": "trainMean"}
-        beats = test_metrics["rmse"] < baseline["rmse"]
+        val_metrics = metrics.regression(y["validation"], evaluated["validation"]) if "validation" in evaluated else None
+        baseline_metrics = metrics.mean_baseline(y["train"], y["test"])
+        baseline = {"kind": "trainMean", "mean": float(y["train"].mean())}
+        beats = test_metrics["rmse"] < baseline_metrics["rmse"]
 
     model = export.build(head, features, task, labels, int(x["train"].shape[1]), __version__)
     model_bytes = model.SerializeToString()
@@ -121,10 +121,11 @@ def run(cfg: Config, emit: Callable[..., None]) -> dict:
         "task": task,
         "target": target,
         "metrics": test_metrics,
+        "baselineMetrics": baseline_metrics,
         "baseline": baseline,
         "beatsBaseline": bool(beats),
-        "validation": val_metrics,
-        "split": {"method": parts.method, "train": len(parts.train), "validation": len(parts.validation), "test": len(parts.test)},
+        "validationMetrics": val_metrics,
+        "split": {"method": parts.method, "timeColumn": cfg.split.time_column, "train": len(parts.train), "validation": len(parts.validation), "test": len(parts.test)},
         "rows": {"read": rows_read, "labeled": len(cleaned)},
         "training": training,
         "hyperparameters": hyperparameters_as_contract(hp),
@@ -142,12 +143,12 @@ def run(cfg: Config, emit: Callable[..., None]) -> dict:
         "signatureUri": signature_uri,
         "metricsUri": metrics_uri,
         "metrics": _rounded(test_metrics),
-        "baseline": _rounded({k: v for k, v in baseline.items() if isinstance(v, float)}),
+        "baselineMetrics": _rounded(baseline_metrics),
         "beatsBaseline": bool(beats),
         "dataset": {"version": cfg.dataset_version, "sha256": dataset_sha256},
         "training": {k: training[k] for k in ("epochs", "bestEpoch", "device", "worldSize", "seconds")},
     }
-    emit("done", **{k: summary[k] for k in ("model", "metrics", "baseline", "beatsBaseline")})
+    emit("done", **{k: summary[k] for k in ("model", "metrics", "baselineMetrics", "beatsBaseline")})
     return summary
 
 
@@ -202,7 +203,8 @@ def _fingerprint(cfg: Config, dataset_sha256: str) -> str:
     """What a checkpoint must match to be resumed: same data, schema, hyperparameters, seed, world."""
     material = {
         "dataset": dataset_sha256, "schema": [asdict(c) for c in cfg.schema.columns],
-        "hp": hyperparameters_as_contract(cfg.hyperparameters), "seed": cfg.seed,
+        "hp": hyperparameters_as_contract(cfg.hyperparameters), "seed": cfg.seed, "task": cfg.task,
+        "split": asdict(cfg.split),
         "world": cfg.distributed.world_size, "version": __version__,
     }
     return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()
@@ -232,4 +234,5 @@ def _finite(value):
 
 
 def _rounded(values: dict) -> dict:
-    return {k: (round(v, 6) if isinstance(v, float) and np.isfinite(v) else None if isinstance(v, float) else v) for k, v in values.items()}
+    """Metrics for Kubernetes status (map[string]number): undefined ones are left out."""
+    return {k: round(float(v), 6) for k, v in values.items() if v is not None and np.isfinite(v)}

@@ -125,15 +125,22 @@ def train(
         train_loss = float(loss_sum[0] / loss_sum[1])
 
         model.eval()
-        with torch.no_grad():
-            out = model(xv)
-            val_loss = float(loss_fn(out, yv))
-            val_metric = (
-                {"valAccuracy": float((out.argmax(1) == yv).float().mean())}
-                if task == "classification"
-                else {"valRmseStandardized": float(torch.sqrt(torch.mean((out.reshape(-1) - yv.reshape(-1)) ** 2)))}
-            )
-        if val_loss < best_val - 1e-9:
+        if len(xv) == 0:
+            # No validation split (validationFraction 0): no early stopping, the last epoch wins.
+            val_loss, val_metric = float("nan"), {}
+        else:
+            with torch.no_grad():
+                out = model(xv)
+                val_loss = float(loss_fn(out, yv))
+                val_metric = (
+                    {"valAccuracy": float((out.argmax(1) == yv).float().mean())}
+                    if task == "classification"
+                    else {"valRmseStandardized": float(torch.sqrt(torch.mean((out.reshape(-1) - yv.reshape(-1)) ** 2)))}
+                )
+        if len(xv) == 0:
+            best_val, best_epoch, bad_epochs = val_loss, epoch, 0
+            best_state = copy.deepcopy(model.state_dict())
+        elif val_loss < best_val - 1e-9:
             best_val, best_epoch, bad_epochs = val_loss, epoch, 0
             best_state = copy.deepcopy(model.state_dict())
         else:

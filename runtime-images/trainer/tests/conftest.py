@@ -165,10 +165,10 @@ def reference(result: Result, dataset: Path, schema: dict, hyperparameters: dict
 
     sch = config.parse_schema(schema)
     hp = config.parse_hyperparameters(hyperparameters)
-    task = data.resolve_task(sch, hp.task)
+    task = data.resolve_task(sch, "auto")
     fmt = "jsonl" if dataset.suffix == ".jsonl" else "csv"
     cleaned = data.clean(data.read_table(dataset, fmt), sch, task)
-    parts = data.split(cleaned, sch, hp.split, hp.validation_fraction, hp.test_fraction, seed)
+    parts = data.split(cleaned, config.Split(), seed)
     features = preprocess.fit(parts.train, sch, hp.max_categories)
     signature = result.json("signature.json")
     labels = signature["classLabels"] or []

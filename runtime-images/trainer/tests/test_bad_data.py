@@ -59,8 +59,10 @@ CASES = [
     ("an unknown column type", HEADER + "".join(GOOD_ROWS),
      schema_with(wind={"type": "float"}), None, 2, "InvalidSchema", "wind", ["wind", "'float'"]),
     ("a misspelt hyperparameter", HEADER + "".join(GOOD_ROWS), SEATTLE_SCHEMA, {"epoch": 3}, 2, "InvalidHyperparameter", None, ["'epoch'"]),
-    ("regression asked of a category target", HEADER + "".join(GOOD_ROWS), SEATTLE_SCHEMA, {"task": "regression"},
-     2, "InvalidHyperparameter", "weather", ["weather", "category"]),
+    ("a Time split without a time column", HEADER + "".join(GOOD_ROWS), schema_with(date={"role": "ignore"}),
+     {"epochs": 2, "@split": {"method": "Time"}}, 2, "InvalidConfig", None, ["timeColumn"]),
+    ("regression asked of a category target", HEADER + "".join(GOOD_ROWS), SEATTLE_SCHEMA, {"epochs": 2, "@task": "Regression"},
+     2, "InvalidConfig", "weather", ["weather", "category"]),
 ]
 
 
@@ -70,7 +72,13 @@ CASES = [
 def test_bad_input_fails_fast_and_says_what_is_wrong(tmp_path, content, schema, hp, code, reason, column, words):
     dataset = tmp_path / "data.csv"
     dataset.write_text(content)
-    result = run_trainer(trainer_env(dataset, tmp_path / "out", schema, hp if hp is not None else {"epochs": 2}), timeout=120)
+    hp = dict(hp if hp is not None else {"epochs": 2})
+    extra = {}
+    if "@split" in hp:
+        extra["MODELOPS_SPLIT"] = json.dumps(hp.pop("@split"))
+    if "@task" in hp:
+        extra["MODELOPS_TASK"] = hp.pop("@task")
+    result = run_trainer(trainer_env(dataset, tmp_path / "out", schema, hp, **extra), timeout=120)
 
     assert result.code == code, result.stderr
     term = result.termination

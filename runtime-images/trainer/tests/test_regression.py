@@ -15,8 +15,8 @@ ATOL = 1e-4  # miles per gallon, float32 at magnitude ~30: a few ulps
 
 def test_the_model_clearly_beats_the_mean_baseline(cars_run):
     report = cars_run.json("metrics.json")
-    m, b = report["metrics"], report["baseline"]
-    assert report["task"] == "regression" and b["kind"] == "trainMean"
+    m, b = report["metrics"], report["baselineMetrics"]
+    assert report["task"] == "regression" and report["baseline"]["kind"] == "trainMean"
     assert m["rmse"] <= 0.6 * b["rmse"], (m, b)
     assert m["mae"] < b["mae"] and m["r2"] >= 0.7
     assert report["rows"]["read"] == 406 and report["rows"]["labeled"] == 398  # 8 cars lack mpg
