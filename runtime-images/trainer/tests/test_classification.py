@@ -109,3 +109,32 @@ def node_predict_outputs(model, inputs, tmp_path) -> dict:
 
     response = node_predict(model, inputs, tmp_path)
     return response["outputs"]
+
+
+def test_a_boolean_target_is_binary_classification_with_true_false_labels(seattle_csv, tmp_path):
+    """Derived from the same real data: did it rain, snow or drizzle (a boolean written as
+    yes/no), from a boolean feature (windy, written as true/false) and the temperatures."""
+    import pandas as pd
+
+    frame = pd.read_csv(seattle_csv)
+    frame["wet"] = frame["weather"].isin(["rain", "drizzle", "snow"]).map({True: "yes", False: "no"})
+    frame["windy"] = (frame["wind"] > 4).map({True: "true", False: "false"})
+    path = tmp_path / "wet.csv"
+    frame[["date", "temp_max", "temp_min", "windy", "wet"]].to_csv(path, index=False)
+    schema = {"columns": [
+        {"name": "date", "type": "timestamp", "role": "timestamp"},
+        {"name": "temp_max", "type": "number"}, {"name": "temp_min", "type": "number"},
+        {"name": "windy", "type": "boolean"},
+        {"name": "wet", "type": "boolean", "role": "target"},
+    ]}
+    result = run_trainer(trainer_env(path, tmp_path / "out", schema, {"epochs": 20, "hiddenSizes": [16]}))
+    assert result.code == 0, result.stderr
+    sig = result.json("signature.json")
+    assert sig["classLabels"] == ["false", "true"]
+    assert {i["name"]: i["dtype"] for i in sig["inputs"]} == {"temp_max": "float32", "temp_min": "float32", "windy": "float32"}
+    report = result.json("metrics.json")
+    assert report["metrics"]["roc_auc"] > 0.65 and report["beatsBaseline"] is True
+    session = ort.InferenceSession(str(result.out / "model.onnx"))
+    labels, proba = session.run(None, {"temp_max": np.array([[5.0]], np.float32), "temp_min": np.array([[1.0]], np.float32), "windy": np.array([[1.0]], np.float32)})
+    assert labels[0] in ("true", "false") and proba.shape == (1, 2)
+    assert result.termination["status"] == "Succeeded"
