@@ -189,7 +189,10 @@ def _load_checkpoint(loop: Loop) -> dict | None:
     raw = loop.output.read(CHECKPOINT)
     if raw is None:
         return None
-    saved = torch.load(io.BytesIO(raw), map_location=loop.device)
+    # weights_only=False: optimiser state holds Python floats, which torch 1.13's safe loader
+    # rejects (and torch >= 2.6 would default to it). The checkpoint is this run's own output,
+    # under the output URI the operator controls, as trusted as the model written beside it.
+    saved = torch.load(io.BytesIO(raw), map_location=loop.device, weights_only=False)
     if saved.get("fingerprint") != loop.fingerprint:
         # Another dataset, schema, seed or hyperparameters: resuming would mix two runs.
         loop.emit("checkpointIgnored", reason="the checkpoint belongs to a run with other inputs")

@@ -172,7 +172,7 @@ def reference(result: Result, dataset: Path, schema: dict, hyperparameters: dict
     features = preprocess.fit(parts.train, sch, hp.max_categories)
     signature = result.json("signature.json")
     labels = signature["classLabels"] or []
-    checkpoint = torch.load(io.BytesIO((result.out / "checkpoints/checkpoint.pt").read_bytes()))
+    checkpoint = torch.load(io.BytesIO((result.out / "checkpoints/checkpoint.pt").read_bytes()), weights_only=False)
     mlp = TabularMLP(preprocess.width(features), hp.hidden_sizes, hp.dropout, len(labels) or 1)
     mlp.load_state_dict(checkpoint["best_state"])
     if task == "regression":
