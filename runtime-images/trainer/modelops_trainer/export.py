@@ -17,7 +17,7 @@ import onnx
 import torch
 from onnx import TensorProto, helper, numpy_helper
 
-from .preprocess import CategoricalFeature, Feature, NumericFeature
+from .preprocess import Feature, NumericFeature
 
 OPSET = 17
 ML_OPSET = 2  # LabelEncoder with int64 keys needs ai.onnx.ml 2

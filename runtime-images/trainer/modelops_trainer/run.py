@@ -17,10 +17,11 @@ import torch.distributed as dist
 
 from . import __version__, data, export, metrics, preprocess
 from .config import Config, hyperparameters_as_contract
-from .errors import ConfigError
+from .errors import ConfigError, DataError
 from .model import ServingHead
 from .storage import Output, fetch
 from .train import Loop, train
+
 
 def run(cfg: Config, emit: Callable[..., None]) -> dict:
     """Trains, evaluates and exports; returns the summary for the termination message."""
@@ -49,7 +50,7 @@ def run(cfg: Config, emit: Callable[..., None]) -> dict:
         y = {name: getattr(parts, name)[target].map(index).to_numpy(dtype=np.int64) for name in x}
         n_outputs, y_mean, y_std = len(labels), 0.0, 1.0
         if len(np.unique(y["train"])) < 2:
-            raise data.DataError(
+            raise DataError(
                 "SingleClass", f"the training split of {target!r} has only one class; use more data or a Random split", target
             )
         y_fit = y
