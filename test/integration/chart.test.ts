@@ -5,11 +5,15 @@
 // No nodes run here: the Pods are created and stay Pending, so nothing waits on them.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import type { TestContext } from 'node:test';
-import { dump } from 'js-yaml';
+import { dump, load } from 'js-yaml';
 import { kubeconfigPath, kubectl, kubectlOk, testNamespace } from '../support/cluster.ts';
+import { REPO_ROOT } from '../support/control-plane.ts';
 import { CHART_DIR, helm, valuesFile } from '../support/helm.ts';
 
 const SELECTOR = 'app.kubernetes.io/name=modelops,app.kubernetes.io/component=operator';
@@ -59,7 +63,7 @@ describe('helm install of the chart', () => {
   it('runs the operator in a namespace that enforces the restricted Pod Security profile', async (t) => {
     const ns = await testNamespace(t, 'chart');
     const { release, notes } = await install(t, ns);
-    assert.match(notes, /kubectl apply --server-side -f crds\//, 'NOTES tell how to upgrade the CRDs');
+    assert.match(notes, /kubectl apply --server-side -f crds\/ --force-conflicts/, 'NOTES tell how to upgrade the CRDs');
 
     // Pod creation is where PodSecurity admission applies: a Pod exists only if it passed.
     const [pod] = await podsCreated(ns, 1);
@@ -133,5 +137,41 @@ describe('helm install of the chart', () => {
     }
     // Helm never deletes CRDs, and these were not installed by the release anyway.
     await kubectlOk(['get', 'crd', 'inferenceservices.modelops.dev']);
+  });
+});
+
+describe('upgrading the CRDs of a Helm install', () => {
+  // Helm creates crds/ once, with field manager "helm", and never updates them. The shared
+  // control plane already has the real modelops.dev CRDs, so this uses a copy of one under a
+  // throwaway group, installed by Helm from a chart's crds/ exactly as ours is.
+  it('needs --force-conflicts on the first server-side apply, as docs/helm.md says', async (t) => {
+    const group = `upgrade-${randomBytes(3).toString('hex')}.modelops.test`;
+    const crd = load(readFileSync(join(REPO_ROOT, 'crds/modelops.dev_driftmonitors.yaml'), 'utf8')) as any;
+    crd.metadata.name = `${crd.spec.names.plural}.${group}`;
+    crd.spec.group = group;
+    const chart = mkdtempSync(join(tmpdir(), 'modelops-crdchart-'));
+    mkdirSync(join(chart, 'crds'));
+    writeFileSync(join(chart, 'Chart.yaml'), 'apiVersion: v2\nname: crds-only\nversion: 0.1.0\n');
+    writeFileSync(join(chart, 'crds', 'crd.yaml'), dump(crd));
+    const ns = await testNamespace(t, 'crds');
+    const release = `crds-${randomBytes(3).toString('hex')}`;
+    t.after(async () => {
+      await helm(['uninstall', release, '--namespace', ns, '--ignore-not-found'], { kubeconfig: kubeconfigPath() });
+      await kubectl(['delete', 'crd', crd.metadata.name, '--ignore-not-found']);
+      rmSync(chart, { recursive: true, force: true });
+    });
+    const installed = await helm(['install', release, chart, '--namespace', ns], { kubeconfig: kubeconfigPath() });
+    assert.equal(installed.code, 0, installed.stderr);
+
+    // The next chart version changes the schema.
+    const next = structuredClone(crd);
+    next.spec.versions[0].schema.openAPIV3Schema.description += ' Upgraded.';
+    const plain = await kubectl(['apply', '--server-side', '-f', '-'], { input: dump(next) });
+    assert.notEqual(plain.code, 0, 'a plain server-side apply is expected to conflict with Helm');
+    assert.match(plain.stderr, /conflict with "helm"/);
+
+    await kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', '-'], { input: dump(next) });
+    const got = JSON.parse(await kubectlOk(['get', 'crd', crd.metadata.name, '-o', 'json']));
+    assert.match(got.spec.versions[0].schema.openAPIV3Schema.description, /Upgraded\.$/);
   });
 });
