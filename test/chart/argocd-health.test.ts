@@ -1,7 +1,8 @@
 // The Argo CD health checks shipped in charts/modelops/argocd/health.yaml, run in Lua 5.1
 // (Argo CD runs them in gopher-lua, a Lua 5.1) against status examples of every kind. The
-// scripts run with only the libraries Argo CD gives them, so a script that reached for io or
-// os would fail here too.
+// scripts run with only what Argo CD gives argocd-cm scripts (util/lua/lua.go: base, package,
+// table and a reduced os; no string, no math, no io), so a script that reached for
+// math.floor or string.format fails here as it would in Argo CD.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,7 +20,7 @@ const snippet = load(readFileSync(join(REPO_ROOT, 'charts/modelops/argocd/health
 };
 
 // Loads cjson for reading the object, then runs the script in an environment like Argo CD's:
-// base functions, string, table and math, and the global `obj`.
+// the base functions, table, and the global `obj`.
 const HARNESS = `
 local cjson = require("cjson")
 local f = assert(io.open(arg[1]))
@@ -28,8 +29,8 @@ f:close()
 local chunk = assert(loadfile(arg[2]))
 local env = {
   obj = object, ipairs = ipairs, pairs = pairs, tostring = tostring, tonumber = tonumber,
-  type = type, next = next, select = select, error = error, pcall = pcall,
-  string = string, table = table, math = math,
+  type = type, next = next, select = select, error = error, pcall = pcall, unpack = unpack,
+  table = table,
 }
 setfenv(chunk, env)
 local hs = chunk()
