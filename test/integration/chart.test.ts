@@ -14,7 +14,7 @@ import type { TestContext } from 'node:test';
 import { dump, load } from 'js-yaml';
 import { kubeconfigPath, kubectl, kubectlOk, testNamespace } from '../support/cluster.ts';
 import { REPO_ROOT } from '../support/control-plane.ts';
-import { CHART_DIR, helm, valuesFile } from '../support/helm.ts';
+import { CHART_DIR, helm, renderChart, valuesFile } from '../support/helm.ts';
 
 const SELECTOR = 'app.kubernetes.io/name=modelops,app.kubernetes.io/component=operator';
 
@@ -79,6 +79,28 @@ describe('helm install of the chart', () => {
     const refused = await kubectl(['apply', '--dry-run=server', '-f', '-'], { namespace: ns, input: dump(loosened) });
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false/);
+  });
+
+  it('renders, with every option on, objects the API server accepts (server-side dry run)', async (t) => {
+    const ns = await testNamespace(t, 'chart');
+    const objects = await renderChart({
+      replicaCount: 3,
+      metrics: { serviceMonitor: { enabled: true } },
+      networkPolicy: {
+        enabled: true,
+        metricsFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
+        egress: [{ ports: [{ port: 443, protocol: 'TCP' }] }],
+      },
+      topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway' }],
+      extraEnv: [{ name: 'AWS_REGION', value: 'eu-west-1' }],
+    });
+    // The ServiceMonitor needs prometheus-operator's CRDs, which this cluster does not have.
+    const known = objects.filter((o) => o.kind !== 'ServiceMonitor').map((o) => ({ ...o, metadata: { ...o.metadata, ...(o.metadata.namespace ? { namespace: ns } : {}) } }));
+    assert.deepEqual([...new Set(known.map((o) => o.kind))].sort(), [
+      'ClusterRole', 'ClusterRoleBinding', 'Deployment', 'NetworkPolicy', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount',
+    ]);
+    const r = await kubectl(['apply', '--dry-run=server', '--server-side', '--field-manager=modelops-tests', '-f', '-'], { input: known.map((o) => dump(o)).join('---\n') });
+    assert.equal(r.code, 0, r.stderr);
   });
 
   it('gives the ServiceAccount the operator rules cluster-wide and nothing more', async (t) => {
