@@ -143,6 +143,33 @@ describe('helm install of the chart', () => {
     await kubectlOk(['get', 'poddisruptionbudget', release], { namespace: ns });
   });
 
+  it('scales from one replica to two and back by helm upgrade, switching leader election, strategy and PDB', async (t) => {
+    const ns = await testNamespace(t, 'chart');
+    const { release } = await install(t, ns);
+    const state = async () => {
+      const d = JSON.parse(await kubectlOk(['get', 'deployment', release, '-o', 'json'], { namespace: ns }));
+      const pdb = await kubectl(['get', 'poddisruptionbudget', release], { namespace: ns });
+      const lease = await kubectl(['get', 'role', `${release}-leader-election`], { namespace: ns });
+      return {
+        replicas: d.spec.replicas,
+        strategy: d.spec.strategy.type,
+        leaderElect: d.spec.template.spec.containers[0].args.find((a: string) => a.startsWith('--leader-elect=')),
+        pdb: pdb.code === 0,
+        leaseRole: lease.code === 0,
+      };
+    };
+    const upgrade = async (values: object) => {
+      const r = await helm(['upgrade', release, CHART_DIR, '--namespace', ns, '--skip-crds', '--values', valuesFile(values)], { kubeconfig: kubeconfigPath() });
+      assert.equal(r.code, 0, `helm upgrade failed: ${r.stderr}`);
+    };
+    const one = { replicas: 1, strategy: 'Recreate', leaderElect: '--leader-elect=false', pdb: false, leaseRole: false };
+    assert.deepEqual(await state(), one);
+    await upgrade({ replicaCount: 2 });
+    assert.deepEqual(await state(), { replicas: 2, strategy: 'RollingUpdate', leaderElect: '--leader-elect=true', pdb: true, leaseRole: true });
+    await upgrade({ replicaCount: 1 });
+    assert.deepEqual(await state(), one);
+  });
+
   it('is removed by helm uninstall, cluster-scoped RBAC included, and leaves the CRDs', async (t) => {
     const ns = await testNamespace(t, 'chart');
     const { release } = await install(t, ns);
