@@ -51,9 +51,15 @@ function health(kind: string, object: object): Health {
   assert.ok(script, `no health check for ${kind}`);
   writeFileSync(join(work, `${kind}.lua`), script);
   writeFileSync(join(work, 'obj.json'), JSON.stringify(object));
-  const out = execFileSync('lua5.1', [join(work, 'harness.lua'), join(work, 'obj.json'), join(work, `${kind}.lua`)], {
-    encoding: 'utf8',
-  });
+  let out: string;
+  try {
+    out = execFileSync('lua5.1', [join(work, 'harness.lua'), join(work, 'obj.json'), join(work, `${kind}.lua`)], { encoding: 'utf8' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new Error('lua5.1 is not installed: run `make setup` (hack/apt-packages/chart.txt lists lua5.1 and lua-cjson)');
+    }
+    throw err;
+  }
   return JSON.parse(out) as Health;
 }
 
