@@ -71,15 +71,23 @@ lint: deps ## Lint every TypeScript source.
 k8s: ## Build the pinned Kubernetes and etcd binaries (cached in ~/.cache/modelops by version).
 	hack/build-k8s.sh
 
+.PHONY: helm
+helm: ## Build the pinned Helm from the Go module proxy (cached in ~/.cache/modelops by version).
+	hack/build-helm.sh >/dev/null
+
 ##@ Tests
 
 .PHONY: test
-test: setup lint typecheck verify-generated test-unit test-integration $(RUNTIME_TESTS) ## Run every test (what CI runs).
+test: setup lint typecheck verify-generated test-unit test-chart test-integration $(RUNTIME_TESTS) ## Run every test (what CI runs).
 
 .PHONY: test-unit
 test-unit: deps ## Unit tests: pure functions, no servers.
 	node --test --test-reporter=spec 'operator/**/*.test.ts'
 
+.PHONY: test-chart
+test-chart: setup deps helm ## Chart tests without a cluster: helm lint/template with several values sets, Argo CD Lua health checks.
+	node --test --test-reporter=spec 'test/chart/**/*.test.ts'
+
 .PHONY: test-integration
-test-integration: setup deps k8s ## Integration tests against a real local control plane (started and stopped by the tests).
+test-integration: setup deps k8s helm ## Integration tests against a real local control plane (started and stopped by the tests).
 	node --test --test-reporter=spec --test-global-setup=test/integration/global-setup.ts 'test/integration/**/*.test.ts'

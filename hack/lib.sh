@@ -11,6 +11,7 @@ source "$HACK_DIR/versions.env"
 MODELOPS_CACHE="${MODELOPS_CACHE:-$HOME/.cache/modelops}"
 K8S_BIN_DIR="$MODELOPS_CACHE/kubernetes/$KUBERNETES_VERSION/bin"
 ETCD_BIN_DIR="$MODELOPS_CACHE/etcd/$ETCD_VERSION/bin"
+HELM_BIN_DIR="$MODELOPS_CACHE/helm/$HELM_VERSION/bin"
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 export const REPO_ROOT = join(import.meta.dirname, '../..');
 
-function pinnedVersions(): Record<string, string> {
+export function pinnedVersions(): Record<string, string> {
   const text = readFileSync(join(REPO_ROOT, 'hack/versions.env'), 'utf8');
   return Object.fromEntries(
     text
