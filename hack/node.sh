@@ -186,7 +186,23 @@ CFG
     >"$NODE_DIR/kubelet.log" 2>&1 </dev/null &
   echo $! >"$NODE_DIR/kubelet.pid"
   wait_for "node $NODE_NAME Ready" 90 "$K8S_BIN_DIR/kubectl" --kubeconfig="$DIR/admin.kubeconfig" wait --for=condition=Ready "node/$NODE_NAME" --timeout=2s
-  log "node $NODE_NAME is Ready: Pods now run as containers"
+
+  # kube-proxy (iptables mode) makes Service ClusterIPs reach their Pods. Its identity
+  # system:kube-proxy is bound to system:node-proxier by the default RBAC.
+  [[ -x "$K8S_BIN_DIR/kube-proxy" ]] || "$HACK_DIR/build-k8s.sh" kube-proxy
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=system:kube-proxy" \
+    -keyout "$NODE_DIR/kube-proxy.key" -out "$NODE_DIR/kube-proxy.csr" 2>/dev/null
+  openssl x509 -req -in "$NODE_DIR/kube-proxy.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
+    -days 30 -extfile "$NODE_DIR/kubelet.ext" -out "$NODE_DIR/kube-proxy.crt" 2>/dev/null
+  sed -e "s|$NODE_DIR/kubelet.crt|$NODE_DIR/kube-proxy.crt|; s|$NODE_DIR/kubelet.key|$NODE_DIR/kube-proxy.key|; s|name: kubelet|name: kube-proxy|; s|user: kubelet|user: kube-proxy|" \
+    "$NODE_DIR/kubelet.kubeconfig" >"$NODE_DIR/kube-proxy.kubeconfig"
+  echo 1 >/proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null || log "warning: bridge-nf-call-iptables unavailable; Pod-to-Service hairpin may fail"
+  setsid "$K8S_BIN_DIR/kube-proxy" --kubeconfig="$NODE_DIR/kube-proxy.kubeconfig" --hostname-override="$NODE_NAME" \
+    --cluster-cidr="$POD_CIDR" --proxy-mode=iptables --nodeport-addresses=primary \
+    --metrics-bind-address="127.0.0.1:$(free_port)" --healthz-bind-address="127.0.0.1:$(free_port)" --v=1 \
+    >"$NODE_DIR/kube-proxy.log" 2>&1 </dev/null &
+  echo $! >"$NODE_DIR/kube-proxy.pid"
+  log "node $NODE_NAME is Ready: Pods run as containers, Services route through kube-proxy"
 }
 
 stop_pid() {
@@ -201,6 +217,7 @@ stop_pid() {
 
 down() {
   [[ -d "$NODE_DIR" ]] || { log "no node runs from $DIR"; return; }
+  stop_pid "$NODE_DIR/kube-proxy.pid"
   stop_pid "$NODE_DIR/kubelet.pid"
   # Stop the Pods' containers before containerd: their shims would outlive it.
   if [[ -S "$NODE_DIR/containerd.sock" ]]; then
@@ -214,6 +231,10 @@ down() {
   grep -o " $NODE_DIR[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
   "$K8S_BIN_DIR/kubectl" --kubeconfig="$DIR/admin.kubeconfig" delete node "$NODE_NAME" --ignore-not-found --wait=false >/dev/null 2>&1 || true
   ip link del "$BRIDGE" 2>/dev/null || true
+  # kube-proxy's rules name Services of this cluster only; flush them with the node.
+  if command -v iptables-save >/dev/null; then
+    iptables-save | grep -v -E 'KUBE-|^:KUBE' | iptables-restore 2>/dev/null || true
+  fi
   rm -rf "$NODE_DIR"
   log "node stopped"
 }
