@@ -33,12 +33,18 @@ export async function listen(rt: Runtime, host = rt.config.host, port = rt.confi
       await sleep(rt.config.shutdownDrainDelayMs);
       state.closing = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Keep-alive connections become idle as their last response is written: close them then.
       server.closeIdleConnections();
+      const sweeper = setInterval(() => server.closeIdleConnections(), 50);
+      void closed.then(() => clearInterval(sweeper));
       const timeout = rt.config.shutdownTimeoutMs;
+      const giveUp = new AbortController();
       const inTime = await Promise.race([
         Promise.all([closed, rt.drained()]).then(() => true),
-        sleep(timeout).then(() => false),
+        sleep(timeout, false, { signal: giveUp.signal }).catch(() => false),
       ]);
+      giveUp.abort(); // the timer must not keep the process alive
+      clearInterval(sweeper);
       if (!inTime) {
         log.warn({ timeoutMs: timeout }, 'in-flight requests did not finish in time; closing connections');
         server.closeAllConnections();

@@ -47,7 +47,7 @@ async function createSession(init: WorkerInit): Promise<{ session: ort.Inference
         intraOpNumThreads: init.intraOpThreads,
         interOpNumThreads: 1,
         graphOptimizationLevel: 'all',
-        logSeverityLevel: 3,
+        logSeverityLevel: 4, // run errors reach our JSON logs and the caller; no raw stderr
       });
       return { session, provider, fallbackReason };
     } catch (err) {
