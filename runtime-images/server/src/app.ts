@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import type client from 'prom-client';
 import { errorBody, serverError, ServerError } from './errors.ts';
 import type { Protocol } from './metrics.ts';
 import { decodeV1, decodeV2, encodeV1, encodeV2, HEADER_LENGTH, type InferRequest } from './protocol.ts';
@@ -72,11 +73,25 @@ export function buildApp(rt: Runtime, state: AppState = { closing: false }): exp
   app.disable('etag');
   app.set('query parser', false);
 
-  const finish = (req: Request, res: Response, status: number): void => {
+  // prom-client hashes label objects on every call: keep one child per label set instead.
+  const requestCounters = new Map<string, client.Counter.Internal>();
+  const latencyHistograms = new Map<Protocol, client.Histogram.Internal<string>>();
+  const finish = (req: Request, _res: Response, status: number): void => {
     const c = ctx(req);
     if (c.protocol !== undefined) {
-      rt.metrics.requests.inc({ ...labels, protocol: c.protocol, code: String(status) });
-      rt.metrics.latency.observe({ ...labels, protocol: c.protocol }, (performance.now() - c.started) / 1000);
+      const key = `${c.protocol}/${status}`;
+      let counter = requestCounters.get(key);
+      if (counter === undefined) {
+        counter = rt.metrics.requests.labels({ ...labels, protocol: c.protocol, code: String(status) });
+        requestCounters.set(key, counter);
+      }
+      counter.inc();
+      let hist = latencyHistograms.get(c.protocol);
+      if (hist === undefined) {
+        hist = rt.metrics.latency.labels({ ...labels, protocol: c.protocol });
+        latencyHistograms.set(c.protocol, hist);
+      }
+      hist.observe((performance.now() - c.started) / 1000);
     }
     if (status >= 500 || (cfg.accessLogSampleRate > 0 && rt.random() < cfg.accessLogSampleRate)) {
       rt.logger[status >= 500 ? 'warn' : 'info']({
