@@ -3,7 +3,8 @@
 SERVER_DIR := runtime-images/server
 SERVER_VENV := $(SERVER_DIR)/.venv
 SERVER_MODELS := $(SERVER_DIR)/test/fixtures/models
-SERVER_PY_PINS := onnx==1.19.1 numpy==2.3.4
+# onnx + numpy build the fixture models; moto's server is the S3-compatible endpoint of the s3:// tests.
+SERVER_PY_PINS := onnx==1.19.1 numpy==2.3.4 'moto[server]==5.2.5'
 
 RUNTIME_TESTS += test-server
 
@@ -34,7 +35,7 @@ typecheck-server: server-deps ## Type-check the server (tsc --noEmit, strict).
 	cd $(SERVER_DIR) && npx tsc --noEmit -p tsconfig.json
 
 .PHONY: test-server
-test-server: server-deps typecheck-server $(SERVER_MODELS)/classifier/model.onnx ## Server tests: real models, real HTTP on loopback, promtool.
+test-server: server-deps typecheck-server $(SERVER_VENV)/.installed $(SERVER_MODELS)/classifier/model.onnx ## Server tests: real models, real HTTP on loopback, promtool.
 	@command -v promtool >/dev/null || { echo "promtool missing: apt-get install \$$(cat hack/apt-packages/server.txt)"; exit 1; }
 	cd $(SERVER_DIR) && node --test --test-reporter=spec --test-concurrency=1 'test/**/*.test.ts'
 

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 
 export interface S3Options {
@@ -21,14 +22,20 @@ export class NotFoundError extends Error {
   override name = 'NotFoundError';
 }
 
-let s3: S3Client | undefined;
+const clients = new Map<string, S3Client>();
+/** One client per endpoint settings; credentials come from the SDK's default chain (env, IRSA...). */
 export function s3Client(opts: S3Options): S3Client {
-  s3 ??= new S3Client({
-    region: opts.region,
-    forcePathStyle: opts.forcePathStyle,
-    ...(opts.endpoint !== undefined ? { endpoint: opts.endpoint } : {}),
-  });
-  return s3;
+  const key = `${opts.endpoint ?? ''}|${opts.forcePathStyle}|${opts.region}`;
+  let client = clients.get(key);
+  if (client === undefined) {
+    client = new S3Client({
+      region: opts.region,
+      forcePathStyle: opts.forcePathStyle,
+      ...(opts.endpoint !== undefined ? { endpoint: opts.endpoint } : {}),
+    });
+    clients.set(key, client);
+  }
+  return client;
 }
 
 export function parseS3(uri: string): { bucket: string; key: string } {
@@ -51,7 +58,7 @@ async function openStream(uri: string, s3opts: S3Options): Promise<Readable> {
     const res = await fetch(uri);
     if (res.status === 404) throw new NotFoundError(`${uri} answered 404`);
     if (!res.ok || res.body === null) throw new Error(`GET ${uri} answered ${res.status}`);
-    return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
+    return Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
   }
   if (scheme === 's3') {
     const { bucket, key } = parseS3(uri);
