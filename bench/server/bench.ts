@@ -13,7 +13,7 @@ const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const SERVER = path.join(ROOT, 'runtime-images', 'server');
 const OUT = path.join(ROOT, 'bench', 'server', 'results');
 const MODELS = path.join(SERVER, 'test', 'fixtures', 'models');
-const PY = path.join(ROOT, 'bench', 'server', '.venv', 'bin');
+const PY = path.join(ROOT, '.tools', 'bench-server-venv', 'bin');
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const SECONDS = Number(process.env.SECONDS_PER_RUN ?? 5);
 const RSS_REQUESTS = Number(process.env.RSS_REQUESTS ?? 300_000);
@@ -49,7 +49,10 @@ async function waitFor(url: string, timeoutMs = 60_000): Promise<void> {
 function startServer(port: number, model: string, env: Record<string, string> = {}): ChildProcess {
   return start(process.execPath, ['src/main.ts'], {
     MODEL_URI: `file://${path.join(MODELS, model, 'model.onnx')}`, MODEL_NAME: 'weather', PORT: String(port), HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn', ACCESS_LOG_SAMPLE_RATE: '0', MAX_QUEUE_SIZE: '4096', ...env,
+    LOG_LEVEL: 'warn', ACCESS_LOG_SAMPLE_RATE: '0', MAX_QUEUE_SIZE: '4096',
+    // As in production: drift histograms on, from the reference profile.
+    ...(model === 'classifier' ? { REFERENCE_PROFILE: `file://${path.join(MODELS, 'classifier', 'profile.json')}` } : {}),
+    ...env,
   });
 }
 

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Runs the serving-runtime benchmarks (docs/performance-server.md). Needs wrk (Debian) and
-# python3-venv (hack/apt-packages/server.txt); installs the Python baseline into .venv here.
+# python3-venv (hack/apt-packages/server.txt); installs the Python baseline into .tools/bench-server-venv.
 # Knobs: ROUNDS (3), SECONDS_PER_RUN (5), RSS_REQUESTS (300000).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 here=bench/server
-if [[ ! -f $here/.venv/.installed ]]; then
-  python3 -m venv $here/.venv
-  $here/.venv/bin/pip install --quiet --disable-pip-version-check -r $here/requirements.txt
-  touch $here/.venv/.installed
+venv=.tools/bench-server-venv # ignored, like the project's other fetched tools
+if [[ ! -f $venv/.installed ]]; then
+  python3 -m venv $venv
+  $venv/bin/pip install --quiet --disable-pip-version-check -r $here/requirements.txt
+  touch $venv/.installed
 fi
 command -v wrk >/dev/null || { echo "wrk missing: apt-get install wrk" >&2; exit 1; }
 exec node $here/bench.ts

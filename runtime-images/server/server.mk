@@ -1,7 +1,9 @@
 # Targets of the ONNX serving runtime (runtime-images/server). Included by the root Makefile.
 
 SERVER_DIR := runtime-images/server
-SERVER_VENV := $(SERVER_DIR)/.venv
+# Python tools live in the ignored .tools/ like Node: root eslint would otherwise lint the
+# JavaScript files some PyPI packages ship.
+SERVER_VENV := .tools/server-venv
 SERVER_MODELS := $(SERVER_DIR)/test/fixtures/models
 # onnx + numpy build the fixture models; moto's server is the S3-compatible endpoint of the s3:// tests.
 SERVER_PY_PINS := onnx==1.19.1 numpy==2.3.4 'moto[server]==5.2.5'
@@ -37,7 +39,7 @@ typecheck-server: server-deps ## Type-check the server (tsc --noEmit, strict).
 .PHONY: test-server
 test-server: server-deps typecheck-server $(SERVER_VENV)/.installed $(SERVER_MODELS)/classifier/model.onnx ## Server tests: real models, real HTTP on loopback, promtool.
 	@command -v promtool >/dev/null || { echo "promtool missing: apt-get install \$$(cat hack/apt-packages/server.txt)"; exit 1; }
-	cd $(SERVER_DIR) && node --test --test-reporter=spec --test-concurrency=1 'test/**/*.test.ts'
+	cd $(SERVER_DIR) && MOTO_SERVER=$(abspath $(SERVER_VENV))/bin/moto_server node --test --test-reporter=spec --test-concurrency=1 'test/**/*.test.ts'
 
 .PHONY: run-server
 run-server: server-deps ## Serve the fixture classifier on :8080 (MODEL_URI etc. override).

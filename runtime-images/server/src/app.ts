@@ -101,12 +101,6 @@ export function buildApp(rt: Runtime, state: AppState = { closing: false }): exp
     }
   };
 
-  app.use((req, res, next) => {
-    ctx(req);
-    if (state.closing) res.setHeader('Connection', 'close');
-    next();
-  });
-
   const checkModel = (req: Request): void => {
     const name = String(req.params.name);
     if (name !== cfg.modelName) throw serverError('MODEL_NOT_FOUND', name);
@@ -115,6 +109,54 @@ export function buildApp(rt: Runtime, state: AppState = { closing: false }): exp
       throw serverError('MODEL_VERSION_NOT_FOUND', name, String(version), cfg.modelVersion);
     }
   };
+
+  // Inference routes first: the router tries layers in order, and these are the hot ones.
+  const inferV2 = async (req: Request, res: Response): Promise<void> => {
+    const c = ctx(req);
+    c.protocol = 'v2';
+    checkModel(req);
+    const headerLength = req.headers[HEADER_LENGTH];
+    checkContentType(req, headerLength !== undefined);
+    const body = await readBody(req, cfg.maxBodyBytes);
+    if (!rt.serving || rt.signature === undefined) throw serverError('MODEL_NOT_READY', rt.failure ?? rt.phase);
+    const parsed = decodeV2(body, headerLength === undefined ? undefined : Number(headerLength), rt.signature, cfg);
+    c.requestId = String(req.headers['x-request-id'] ?? parsed.id ?? randomUUID());
+    const logged = beforeInference(parsed);
+    const outputs = await rt.infer(parsed.inputs, parsed.rows);
+    afterInference(logged, outputs, 'v2', c.requestId);
+    const encoded = encodeV2(cfg.modelName, cfg.modelVersion, parsed, outputs);
+    if (encoded.headerLength === undefined) {
+      res.setHeader('Content-Type', 'application/json');
+    } else {
+      res.setHeader('Content-Type', 'application/octet-stream');
+      res.setHeader('Inference-Header-Content-Length', String(encoded.headerLength));
+    }
+    res.setHeader('X-Request-Id', c.requestId);
+    if (state.closing) res.setHeader('Connection', 'close');
+    res.status(200).end(encoded.body);
+    finish(req, res, 200);
+  };
+  app.post('/v2/models/:name/infer', inferV2);
+  app.post('/v2/models/:name/versions/:version/infer', inferV2);
+
+  app.post(/^\/v1\/models\/([^/:]+):predict$/, async (req, res) => {
+    const c = ctx(req);
+    c.protocol = 'v1';
+    req.params.name = String((req.params as Record<string, string>)[0]);
+    checkModel(req);
+    checkContentType(req, false);
+    const body = await readBody(req, cfg.maxBodyBytes);
+    if (!rt.serving || rt.signature === undefined) throw serverError('MODEL_NOT_READY', rt.failure ?? rt.phase);
+    const parsed = decodeV1(body, rt.signature, cfg);
+    c.requestId = String(req.headers['x-request-id'] ?? randomUUID());
+    const logged = beforeInference(parsed);
+    const outputs = await rt.infer(parsed.inputs, parsed.rows);
+    afterInference(logged, outputs, 'v1', c.requestId);
+    res.setHeader('X-Request-Id', c.requestId);
+    if (state.closing) res.setHeader('Connection', 'close');
+    res.status(200).json(encodeV1(rt.signature, outputs, parsed.rows));
+    finish(req, res, 200);
+  });
 
   // Health: the status code is the answer, bodies are empty (Open Inference Protocol).
   app.get('/v2/health/live', (_req, res) => {
@@ -167,55 +209,10 @@ export function buildApp(rt: Runtime, state: AppState = { closing: false }): exp
     }
   };
 
-  const inferV2 = async (req: Request, res: Response): Promise<void> => {
-    const c = ctx(req);
-    c.protocol = 'v2';
-    checkModel(req);
-    const headerLength = req.headers[HEADER_LENGTH];
-    checkContentType(req, headerLength !== undefined);
-    const body = await readBody(req, cfg.maxBodyBytes);
-    if (!rt.serving || rt.signature === undefined) throw serverError('MODEL_NOT_READY', rt.failure ?? rt.phase);
-    const parsed = decodeV2(body, headerLength === undefined ? undefined : Number(headerLength), rt.signature, cfg);
-    c.requestId = String(req.headers['x-request-id'] ?? parsed.id ?? randomUUID());
-    const logged = beforeInference(parsed);
-    const outputs = await rt.infer(parsed.inputs, parsed.rows);
-    afterInference(logged, outputs, 'v2', c.requestId);
-    const encoded = encodeV2(cfg.modelName, cfg.modelVersion, parsed, outputs);
-    if (encoded.headerLength === undefined) {
-      res.setHeader('Content-Type', 'application/json');
-    } else {
-      res.setHeader('Content-Type', 'application/octet-stream');
-      res.setHeader('Inference-Header-Content-Length', String(encoded.headerLength));
-    }
-    res.setHeader('X-Request-Id', c.requestId);
-    res.status(200).end(encoded.body);
-    finish(req, res, 200);
-  };
-  app.post('/v2/models/:name/infer', inferV2);
-  app.post('/v2/models/:name/versions/:version/infer', inferV2);
-
   app.get('/v1/models/:name', (req, res) => {
     checkModel(req);
     res.json({ name: cfg.modelName, ready: rt.ready });
   });
-  app.post(/^\/v1\/models\/([^/:]+):predict$/, async (req, res) => {
-    const c = ctx(req);
-    c.protocol = 'v1';
-    req.params.name = String((req.params as Record<string, string>)[0]);
-    checkModel(req);
-    checkContentType(req, false);
-    const body = await readBody(req, cfg.maxBodyBytes);
-    if (!rt.serving || rt.signature === undefined) throw serverError('MODEL_NOT_READY', rt.failure ?? rt.phase);
-    const parsed = decodeV1(body, rt.signature, cfg);
-    c.requestId = String(req.headers['x-request-id'] ?? randomUUID());
-    const logged = beforeInference(parsed);
-    const outputs = await rt.infer(parsed.inputs, parsed.rows);
-    afterInference(logged, outputs, 'v1', c.requestId);
-    res.setHeader('X-Request-Id', c.requestId);
-    res.status(200).json(encodeV1(rt.signature, outputs, parsed.rows));
-    finish(req, res, 200);
-  });
-
   app.get('/metrics', async (_req, res) => {
     const text = await rt.metrics.registry.metrics();
     res.setHeader('Content-Type', rt.metrics.registry.contentType);
@@ -239,7 +236,7 @@ export function buildApp(rt: Runtime, state: AppState = { closing: false }): exp
       return;
     }
     if (e.status === 503) res.setHeader('Retry-After', String(cfg.retryAfterSeconds));
-    if (e.code === 'BODY_TOO_LARGE') res.setHeader('Connection', 'close');
+    if (e.code === 'BODY_TOO_LARGE' || state.closing) res.setHeader('Connection', 'close');
     res.status(e.status).json(errorBody(e));
     finish(req, res, e.status);
   });

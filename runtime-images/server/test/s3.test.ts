@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { classifierRequest, inferUrl, MODELS, postJson, startServer } from './helpers.ts';
 
-const MOTO = process.env.MOTO_SERVER ?? path.join(import.meta.dirname, '..', '.venv', 'bin', 'moto_server');
+const MOTO = process.env.MOTO_SERVER ?? path.join(import.meta.dirname, '..', '..', '..', '.tools', 'server-venv', 'bin', 'moto_server');
 
 async function freePort(): Promise<number> {
   const srv = createServer();
