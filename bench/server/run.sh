@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the serving-runtime benchmarks (docs/performance-server.md). Needs wrk (Debian) and
 # python3-venv (hack/apt-packages/server.txt); installs the Python baseline into .tools/bench-server-venv.
-# Knobs: ROUNDS (3), SECONDS_PER_RUN (5), RSS_REQUESTS (300000).
+# Knobs: ROUNDS (3), SECONDS_PER_RUN (5), RSS_REQUESTS (1000000), RSS_SECONDS (300, a cap).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 here=bench/server
