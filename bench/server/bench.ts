@@ -6,7 +6,7 @@
 // neighbour hits both sides of a ratio alike.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -47,6 +47,7 @@ async function waitFor(url: string, timeoutMs = 60_000): Promise<void> {
   throw new Error(`${url} did not come up`);
 }
 
+/** Serves test/fixtures/models/<model> unless env gives its own MODEL_URI. */
 function startServer(port: number, model: string, env: Record<string, string> = {}): ChildProcess {
   return start(process.execPath, ['src/main.ts'], {
     MODEL_URI: `file://${path.join(MODELS, model, 'model.onnx')}`, MODEL_NAME: 'weather', PORT: String(port), HOST: '127.0.0.1',
@@ -224,7 +225,31 @@ results.binary = { ...bin, ratio: bin.binary.rps / bin.json.rps };
 for (const c of children.splice(0)) c.kill('SIGTERM');
 await new Promise((r) => setTimeout(r, 1000));
 
-// ---- 4. memory: RSS after 10k requests vs after RSS_REQUESTS ----------------------------------
+// ---- 4. supplementary: batching where inference dominates ------------------------------------
+const wideMlp = path.join(OUT, 'models', 'mlp-wide', 'model.onnx');
+if (!existsSync(wideMlp)) {
+  log('generating the benchmark-only MLP (32 -> 2048 -> 2048 -> 5)');
+  const gen = spawnSync(path.join(ROOT, '.tools', 'server-venv', 'bin', 'python'), [path.join(SERVER, 'test', 'fixtures', 'make_models.py'), '--bench', path.join(OUT, 'models')], { stdio: 'inherit' });
+  if (gen.status !== 0) throw new Error('cannot generate mlp-wide (make .tools/server-venv/.installed)');
+}
+log('supplementary: dynamic batching at concurrency 16 on mlp-wide');
+const mlpBody = path.join(OUT, 'mlp-wide.json');
+writeFileSync(mlpBody, JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 32], data: Array.from({ length: 32 }, (_, i) => Math.cos(i)) }] }));
+const mlpEnv = (extra: Record<string, string>): Record<string, string> => ({ MODEL_URI: `file://${wideMlp}`, ...extra });
+startServer(PORTS.server, 'unused', mlpEnv({}));
+startServer(PORTS.unbatched, 'unused', mlpEnv({ MAX_BATCH_SIZE: '1' }));
+await waitFor(`http://127.0.0.1:${PORTS.server}/v2/health/ready`);
+await waitFor(`http://127.0.0.1:${PORTS.unbatched}/v2/health/ready`);
+for (const port of [PORTS.server, PORTS.unbatched]) await wrk(infer(port), { seconds: 2, body: mlpBody, connections: 16 });
+const mlpBatching = await rounds({
+  batched: () => wrk(infer(PORTS.server), { body: mlpBody, connections: 16 }),
+  unbatched: () => wrk(infer(PORTS.unbatched), { body: mlpBody, connections: 16 }),
+});
+results.batching_mlp_wide = { ...mlpBatching, ratio: mlpBatching.batched.rps / mlpBatching.unbatched.rps };
+for (const c of children.splice(0)) c.kill('SIGTERM');
+await new Promise((r) => setTimeout(r, 1000));
+
+// ---- 5. memory: RSS after 10k requests vs after RSS_REQUESTS ----------------------------------
 log(`RSS after 10k and after ${RSS_REQUESTS} requests`);
 const rssServer = startServer(PORTS.rss, 'classifier');
 await waitFor(`http://127.0.0.1:${PORTS.rss}/v2/health/ready`);

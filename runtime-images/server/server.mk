@@ -48,7 +48,7 @@ run-server: server-deps ## Serve the fixture classifier on :8080 (MODEL_URI etc.
 	  MODEL_NAME=$${MODEL_NAME:-weather} node src/main.ts
 
 .PHONY: bench-server
-bench-server: server-deps ## Benchmarks of docs/performance-server.md (loopback only, a few minutes).
+bench-server: server-deps $(SERVER_VENV)/.installed ## Benchmarks of docs/performance-server.md (loopback only, a few minutes).
 	bench/server/run.sh
 
 .PHONY: image-server
