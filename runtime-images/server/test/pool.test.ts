@@ -32,4 +32,25 @@ describe('WorkerPool', () => {
       await pool.close();
     }
   });
+
+  // No GPU here: this is the path every CPU node takes when the image asks for CUDA first.
+  it('falls back to the CPU provider, with the reason, when CUDA cannot be loaded', async () => {
+    const pool = new WorkerPool({ modelPath: path.join(MODELS, 'classifier', 'model.onnx'), intraOpThreads: 1, executionProviders: ['cuda', 'cpu'] }, 1);
+    try {
+      const ready = await pool.start();
+      assert.equal(ready.provider, 'cpu');
+      assert.match(ready.fallbackReason ?? '', /^cuda: /);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('fails to start when CUDA is required (EXECUTION_PROVIDER=cuda) and unavailable', async () => {
+    const pool = new WorkerPool({ modelPath: path.join(MODELS, 'classifier', 'model.onnx'), intraOpThreads: 1, executionProviders: ['cuda'] }, 1);
+    try {
+      await assert.rejects(pool.start(), /Cuda|CUDA|cuda/);
+    } finally {
+      await pool.close();
+    }
+  });
 });
