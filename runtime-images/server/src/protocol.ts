@@ -169,7 +169,13 @@ export function decodeV2(body: Buffer, headerLength: number | undefined, sig: Si
       throw serverError('INVALID_REQUEST', `input "${spec.name}" needs a "shape" of non-negative integers`);
     }
     checkShape(spec, shape as number[]);
+    if (spec.shape[0] === -1 && (shape[0] as number) > limits.maxRequestRows) {
+      throw serverError('BATCH_TOO_LARGE', String(shape[0]), String(limits.maxRequestRows));
+    }
     const n = elementCount(shape as number[]);
+    // Every element takes at least one byte of the body: refuse before allocating for a shape
+    // that the body cannot fill (a [1e9, 4] shape must not cost 16 GB).
+    if (n > body.length) throw serverError('DATA_SIZE_MISMATCH', spec.name, `at most ${body.length} (the body's size in bytes)`, String(n));
     const params = isObject(raw.parameters) ? raw.parameters : undefined;
     let data: TensorData;
     if (params?.binary_data_size !== undefined) {

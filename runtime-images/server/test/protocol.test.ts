@@ -43,6 +43,13 @@ describe('decodeV2 rejects what the signature does not allow', () => {
     });
   }
 
+  it('rejects a huge shape carrying little data before allocating it (DATA_SIZE_MISMATCH)', () => {
+    const dyn: Signature = { inputs: [{ name: 'z', datatype: 'FP32', shape: [-1, -1] }], outputs: [] };
+    const body = json({ inputs: [{ name: 'z', datatype: 'FP32', shape: [1, 1e12], data: [1, 2] }] });
+    assert.throws(() => decodeV2(body, undefined, dyn, LIMITS), (err: ServerError) =>
+      err.code === 'DATA_SIZE_MISMATCH' && /shape needs 1000000000000/.test(err.message));
+  });
+
   it('rejects malformed JSON with INVALID_JSON', () => {
     assert.throws(() => decodeV2(Buffer.from('{"inputs":'), undefined, SIG, LIMITS), { code: 'INVALID_JSON' });
   });
