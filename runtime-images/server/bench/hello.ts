@@ -1,0 +1,13 @@
+// The HTTP floor: an express 5 hello route with the same app settings as the server.
+//   node bench/hello.ts <port>
+
+import express from 'express';
+
+const port = Number(process.argv[2] ?? 18090);
+const app = express();
+app.disable('x-powered-by');
+app.disable('etag');
+app.get('/hello', (_req, res) => {
+  res.json({ hello: 'world' });
+});
+app.listen(port, '127.0.0.1', () => process.stdout.write(`listening ${port}\n`));

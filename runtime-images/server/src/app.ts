@@ -1,0 +1,245 @@
+// The HTTP surface: Open Inference Protocol (KServe V2) REST, KServe V1 :predict, /metrics.
+// buildApp() only builds; listen() (server.ts) binds it, so tests drive it in process.
+
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type client from 'prom-client';
+import { errorBody, serverError, ServerError } from './errors.ts';
+import type { Protocol } from './metrics.ts';
+import { decodeV1, decodeV2, encodeV1, encodeV2, HEADER_LENGTH, type InferRequest } from './protocol.ts';
+import { tensorsToRecord, type PredictionRecord } from './prediction-log.ts';
+import type { Runtime } from './runtime.ts';
+import { tensorMetadata } from './signature.ts';
+import type { Tensor } from './tensor.ts';
+
+export const SERVER_NAME = 'modelops-server';
+export const SERVER_VERSION = '0.1.0';
+
+interface Ctx {
+  started: number;
+  protocol: Protocol | undefined;
+  requestId: string;
+}
+
+const CTX = Symbol('modelops.ctx');
+type WithCtx = Request & { [CTX]?: Ctx };
+
+function ctx(req: Request): Ctx {
+  const r = req as WithCtx;
+  r[CTX] ??= { started: performance.now(), protocol: undefined, requestId: '' };
+  return r[CTX];
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (declared > limit) return Promise.reject(serverError('BODY_TOO_LARGE', String(limit)));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (c: Buffer): void => {
+      size += c.length;
+      if (size > limit) {
+        req.off('data', onData);
+        req.resume();
+        reject(serverError('BODY_TOO_LARGE', String(limit)));
+        return;
+      }
+      chunks.push(c);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size)));
+    req.once('error', reject);
+  });
+}
+
+function checkContentType(req: Request, binary: boolean): void {
+  const ct = (req.headers['content-type'] ?? '').split(';', 1)[0]?.trim().toLowerCase() ?? '';
+  if (ct === '' || ct === 'application/json' || ct.endsWith('+json')) return;
+  if (binary && ct === 'application/octet-stream') return;
+  throw serverError('UNSUPPORTED_MEDIA_TYPE', ct);
+}
+
+export interface AppState {
+  /** Set while the listener closes: responses ask clients to reconnect elsewhere. */
+  closing: boolean;
+}
+
+export function buildApp(rt: Runtime, state: AppState = { closing: false }): express.Express {
+  const cfg = rt.config;
+  const labels = rt.metrics.labels;
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('query parser', false);
+
+  // prom-client hashes label objects on every call: keep one child per label set instead.
+  const requestCounters = new Map<string, client.Counter.Internal>();
+  const latencyHistograms = new Map<Protocol, client.Histogram.Internal<string>>();
+  const finish = (req: Request, _res: Response, status: number): void => {
+    const c = ctx(req);
+    if (c.protocol !== undefined) {
+      const key = `${c.protocol}/${status}`;
+      let counter = requestCounters.get(key);
+      if (counter === undefined) {
+        counter = rt.metrics.requests.labels({ ...labels, protocol: c.protocol, code: String(status) });
+        requestCounters.set(key, counter);
+      }
+      counter.inc();
+      let hist = latencyHistograms.get(c.protocol);
+      if (hist === undefined) {
+        hist = rt.metrics.latency.labels({ ...labels, protocol: c.protocol });
+        latencyHistograms.set(c.protocol, hist);
+      }
+      hist.observe((performance.now() - c.started) / 1000);
+    }
+    if (status >= 500 || (cfg.accessLogSampleRate > 0 && rt.random() < cfg.accessLogSampleRate)) {
+      rt.logger[status >= 500 ? 'warn' : 'info']({
+        access: true, method: req.method, path: req.path, status, request_id: c.requestId || undefined,
+        ms: Math.round((performance.now() - c.started) * 100) / 100,
+      }, 'request');
+    }
+  };
+
+  const checkModel = (req: Request): void => {
+    const name = String(req.params.name);
+    if (name !== cfg.modelName) throw serverError('MODEL_NOT_FOUND', name);
+    const version = req.params.version;
+    if (version !== undefined && version !== cfg.modelVersion) {
+      throw serverError('MODEL_VERSION_NOT_FOUND', name, String(version), cfg.modelVersion);
+    }
+  };
+
+  // Inference routes first: the router tries layers in order, and these are the hot ones.
+  const inferV2 = async (req: Request, res: Response): Promise<void> => {
+    const c = ctx(req);
+    c.protocol = 'v2';
+    checkModel(req);
+    const headerLength = req.headers[HEADER_LENGTH];
+    checkContentType(req, headerLength !== undefined);
+    const body = await readBody(req, cfg.maxBodyBytes);
+    if (!rt.serving || rt.signature === undefined) throw serverError('MODEL_NOT_READY', rt.failure ?? rt.phase);
+    const parsed = decodeV2(body, headerLength === undefined ? undefined : Number(headerLength), rt.signature, cfg);
+    c.requestId = String(req.headers['x-request-id'] ?? parsed.id ?? randomUUID());
+    const logged = beforeInference(parsed);
+    const outputs = await rt.infer(parsed.inputs, parsed.rows);
+    afterInference(logged, outputs, 'v2', c.requestId);
+    const encoded = encodeV2(cfg.modelName, cfg.modelVersion, parsed, outputs);
+    if (encoded.headerLength === undefined) {
+      res.setHeader('Content-Type', 'application/json');
+    } else {
+      res.setHeader('Content-Type', 'application/octet-stream');
+      res.setHeader('Inference-Header-Content-Length', String(encoded.headerLength));
+    }
+    res.setHeader('X-Request-Id', c.requestId);
+    if (state.closing) res.setHeader('Connection', 'close');
+    res.status(200).end(encoded.body);
+    finish(req, res, 200);
+  };
+  app.post('/v2/models/:name/infer', inferV2);
+  app.post('/v2/models/:name/versions/:version/infer', inferV2);
+
+  app.post(/^\/v1\/models\/([^/:]+):predict$/, async (req, res) => {
+    const c = ctx(req);
+    c.protocol = 'v1';
+    req.params.name = String((req.params as Record<string, string>)[0]);
+    checkModel(req);
+    checkContentType(req, false);
+    const body = await readBody(req, cfg.maxBodyBytes);
+    if (!rt.serving || rt.signature === undefined) throw serverError('MODEL_NOT_READY', rt.failure ?? rt.phase);
+    const parsed = decodeV1(body, rt.signature, cfg);
+    c.requestId = String(req.headers['x-request-id'] ?? randomUUID());
+    const logged = beforeInference(parsed);
+    const outputs = await rt.infer(parsed.inputs, parsed.rows);
+    afterInference(logged, outputs, 'v1', c.requestId);
+    res.setHeader('X-Request-Id', c.requestId);
+    if (state.closing) res.setHeader('Connection', 'close');
+    res.status(200).json(encodeV1(rt.signature, outputs, parsed.rows));
+    finish(req, res, 200);
+  });
+
+  // Health: the status code is the answer, bodies are empty (Open Inference Protocol).
+  app.get('/v2/health/live', (_req, res) => {
+    res.status(200).end();
+  });
+  app.get('/v2/health/ready', (_req, res) => {
+    res.status(rt.ready ? 200 : 400).end();
+  });
+  app.get('/v2', (_req, res) => {
+    res.json({ name: SERVER_NAME, version: SERVER_VERSION, extensions: ['binary_tensor_data'] });
+  });
+
+  const modelReady = (req: Request, res: Response): void => {
+    checkModel(req);
+    res.status(rt.ready ? 200 : 400).end();
+  };
+  app.get('/v2/models/:name/ready', modelReady);
+  app.get('/v2/models/:name/versions/:version/ready', modelReady);
+
+  const modelMetadata = (req: Request, res: Response): void => {
+    checkModel(req);
+    const sig = rt.signature;
+    if (sig === undefined) throw serverError('MODEL_NOT_READY', rt.failure ?? rt.phase);
+    res.json({
+      name: cfg.modelName,
+      versions: [cfg.modelVersion],
+      platform: 'onnxruntime_onnx',
+      inputs: sig.inputs.map(tensorMetadata),
+      outputs: sig.outputs.map(tensorMetadata),
+    });
+  };
+  app.get('/v2/models/:name', modelMetadata);
+  app.get('/v2/models/:name/versions/:version', modelMetadata);
+
+  // Workers take over the input buffers, so everything that reads the inputs runs before
+  // inference: drift counts every valid request, the prediction log keeps a copy if sampled.
+  const beforeInference = (req: InferRequest): PredictionRecord['inputs'] | undefined => {
+    rt.drift?.observeInputs(req.inputs);
+    return rt.predictionLog.sample() ? tensorsToRecord(req.inputs) : undefined;
+  };
+  const afterInference = (
+    logged: PredictionRecord['inputs'] | undefined, outputs: Map<string, Tensor>, protocol: Protocol, requestId: string,
+  ): void => {
+    rt.drift?.observeOutputs(outputs);
+    if (logged !== undefined) {
+      rt.predictionLog.write({
+        time: new Date().toISOString(), request_id: requestId, model: cfg.modelName, version: cfg.modelVersion, protocol,
+        inputs: logged, outputs: tensorsToRecord(outputs),
+      });
+    }
+  };
+
+  app.get('/v1/models/:name', (req, res) => {
+    checkModel(req);
+    res.json({ name: cfg.modelName, ready: rt.ready });
+  });
+  app.get('/metrics', async (_req, res) => {
+    const text = await rt.metrics.registry.metrics();
+    res.setHeader('Content-Type', rt.metrics.registry.contentType);
+    res.end(text);
+  });
+
+  app.use((req: Request) => {
+    throw serverError('ROUTE_NOT_FOUND', req.method, req.path);
+  });
+
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    let e: ServerError;
+    if (err instanceof ServerError) {
+      e = err;
+    } else {
+      rt.logger.error({ err }, 'unhandled error while serving a request');
+      e = serverError('INTERNAL');
+    }
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    if (e.status === 503) res.setHeader('Retry-After', String(cfg.retryAfterSeconds));
+    if (e.code === 'BODY_TOO_LARGE' || state.closing) res.setHeader('Connection', 'close');
+    res.status(e.status).json(errorBody(e));
+    finish(req, res, e.status);
+  });
+
+  return app;
+}
