@@ -78,7 +78,7 @@ helm: ## Build the pinned Helm from the Go module proxy (cached in ~/.cache/mode
 ##@ Tests
 
 .PHONY: test
-test: setup lint typecheck verify-generated test-unit test-chart test-integration $(RUNTIME_TESTS) ## Run every test (what CI runs).
+test: setup lint typecheck verify-generated test-unit test-chart test-integration test-e2e $(RUNTIME_TESTS) ## Run every test (what CI runs).
 
 .PHONY: test-unit
 test-unit: deps ## Unit tests: pure functions, no servers.
@@ -87,6 +87,11 @@ test-unit: deps ## Unit tests: pure functions, no servers.
 .PHONY: test-chart
 test-chart: setup deps helm ## Chart tests without a cluster: helm lint/template with several values sets, Argo CD Lua health checks.
 	node --test --test-reporter=spec 'test/chart/**/*.test.ts'
+
+.PHONY: test-e2e
+test-e2e: setup deps k8s ## End-to-end stories on a real node (kubelet, containerd, runc); needs root.
+	hack/build-k8s.sh kubelet kube-proxy
+	node --test --test-reporter=spec --test-concurrency=1 'e2e/**/*.test.ts'
 
 .PHONY: test-integration
 test-integration: setup deps k8s helm ## Integration tests against a real local control plane (started and stopped by the tests).
