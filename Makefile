@@ -71,6 +71,10 @@ lint: deps ## Lint every TypeScript source.
 k8s: ## Build the pinned Kubernetes and etcd binaries (cached in ~/.cache/modelops by version).
 	hack/build-k8s.sh
 
+.PHONY: s3
+s3: ## Build the pinned S3-compatible server, versitygw (cached in ~/.cache/modelops by version).
+	hack/build-s3.sh
+
 ##@ Tests
 
 .PHONY: test
@@ -81,5 +85,5 @@ test-unit: deps ## Unit tests: pure functions, no servers.
 	node --test --test-reporter=spec 'operator/**/*.test.ts'
 
 .PHONY: test-integration
-test-integration: setup deps k8s ## Integration tests against a real local control plane (started and stopped by the tests).
+test-integration: setup deps k8s s3 ## Integration tests against a real local control plane and S3 server (started and stopped by the tests).
 	node --test --test-reporter=spec --test-global-setup=test/integration/global-setup.ts 'test/integration/**/*.test.ts'
