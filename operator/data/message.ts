@@ -21,7 +21,7 @@ const bytes = (v: unknown) => Buffer.byteLength(JSON.stringify(v), 'utf8');
 export function successMessage(result: IngestResult, limit = TERMINATION_MESSAGE_LIMIT): string {
   const shape = (columns: ColumnProfile[], trimmed: string[]) => (trimmed.length > 0 ? { ...result, columns, trimmed } : { ...result, columns });
   // Room for the "trimmed" list itself.
-  const { columns, trimmed } = trimColumns(result.columns, (cols) => bytes(shape(cols, ['rounded', 'histograms', 'categories', 'quantiles', 'columns'])) <= limit);
+  const { columns, trimmed } = trimColumns(result.columns, (cols) => bytes(shape(cols, ['rounded', 'topCategories', 'histograms', 'categories', 'quantiles', 'columns'])) <= limit);
   return JSON.stringify(shape(columns, trimmed));
 }
 

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ColumnProfile } from '../api/v1alpha1/types.ts';
-import { OTHER, binOf, compactColumn, histogramEdges, profileTable, trimColumns, withOther } from './profile.ts';
+import { OTHER, binOf, compactColumn, histogramEdges, histogramSql, profileTable, trimColumns, withOther } from './profile.ts';
 import type { FullColumnProfile } from './profile.ts';
 
 // Straightforward references: numpy's default (linear) quantile, sample std.
@@ -129,6 +129,17 @@ describe('profileTable against a reference', () => {
     ]);
     assert.equal(k.histogram, undefined);
   });
+  it('bins values on and beside every edge as the reference does', async () => {
+    const edges = histogramEdges(-1.6, 35.6, 20);
+    const values = edges.flatMap((e) => [e, e - 1e-9, e + 1e-9]).filter((v) => v >= -1.6 && v <= 35.6);
+    await conn.run('CREATE TABLE edges_t (x DOUBLE)');
+    await conn.run(`INSERT INTO edges_t VALUES ${values.map((v) => `(${v})`).join(', ')}`);
+    const counts = new Array<number>(20).fill(0);
+    for (const r of (await conn.runAndReadAll(histogramSql('edges_t', 'x', edges))).getRowObjectsJS()) counts[Number(r.bin)] = Number(r.n);
+    const expected = new Array<number>(20).fill(0);
+    for (const v of values) expected[binOf(v, edges)]!++;
+    assert.deepEqual(counts, expected);
+  });
   it('profiles integer columns as numbers', () => {
     assert.equal(profile[2]!.min, 0);
     assert.equal(profile[2]!.max, 6);
@@ -168,7 +179,7 @@ describe('trimColumns', () => {
   it('drops detail in order until it fits', () => {
     const cols = [col('a'), col('b')];
     const { columns, trimmed } = trimColumns(cols, (c) => size(c) <= 200);
-    assert.deepEqual(trimmed, ['rounded', 'histograms']);
+    assert.deepEqual(trimmed, ['rounded', 'topCategories', 'histograms']);
     assert.equal(columns[0]!.mean, 1.23457);
     assert.equal(columns[0]!.histogram, undefined);
     assert.ok(size(columns) <= 200);

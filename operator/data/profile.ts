@@ -7,6 +7,8 @@ export const QUANTILES = [0.05, 0.25, 0.5, 0.75, 0.95] as const;
 export const OTHER = '__other__';
 /** The status holds at most this many categories per column (the CRD's maxItems). */
 export const STATUS_MAX_CATEGORIES = 50;
+/** Categories kept per column (with __other__) when the termination message must shrink. */
+export const TRIMMED_CATEGORIES = 10;
 
 export interface CategoryCount {
   value: string;
@@ -70,11 +72,22 @@ export function histogramEdges(min: number, max: number, bins: number): number[]
   return edges;
 }
 
-/** SQL for the 0-based bin of a value: bins are [e_i, e_i+1), the last one closed. */
-export function binSql(value: string, edges: number[]): string {
-  const inner = edges.slice(1, -1);
-  if (inner.length === 0) return '0';
-  return inner.map((e) => `CAST(${value} >= ${num(e)} AS INTEGER)`).join(' + ');
+/**
+ * SQL counting the non-null values of a column per bin: bins are [e_i, e_i+1), the last one
+ * closed. The bin is first estimated by arithmetic, then moved by at most one to agree with
+ * the (rounded) edges, so the cost does not grow with the number of bins. Rows: bin, n.
+ */
+export function histogramSql(table: string, column: string, edges: number[]): string {
+  const bins = edges.length - 1;
+  const x = ident(column);
+  if (bins <= 1) return `SELECT 0 AS bin, count(${x}) AS n FROM ${table}`;
+  const lo = edges[0]!;
+  const step = (edges[bins]! - lo) / bins;
+  const list = `[${edges.map(num).join(', ')}]`;
+  // DuckDB lists are 1-based: edge e_i is list[i + 1].
+  const bin = `k - CAST(v < list_extract(${list}, k + 1) AS INTEGER) + CAST(k < ${bins - 1} AND v >= list_extract(${list}, k + 2) AS INTEGER)`;
+  const k = `least(${bins - 1}, greatest(0, CAST(floor((v - ${num(lo)}) / ${num(step)}) AS INTEGER)))`;
+  return `SELECT ${bin} AS bin, count(*) AS n FROM (SELECT v, ${k} AS k FROM (SELECT CAST(${x} AS DOUBLE) AS v FROM ${table} WHERE ${x} IS NOT NULL)) GROUP BY bin`;
 }
 
 /** Reference binning of one value, the same rule as binSql. */
@@ -109,7 +122,7 @@ export async function profileTable(query: Query, table: string, columns: Profile
         `max(${x})::DOUBLE AS "c${i}_max"`,
         `avg(${x})::DOUBLE AS "c${i}_mean"`,
         `stddev_samp(${x})::DOUBLE AS "c${i}_std"`,
-        `quantile_cont(${x}::DOUBLE, [${QUANTILES.join(', ')}]) AS "c${i}_q"`,
+        `quantile_cont(${x}, [${QUANTILES.join(', ')}]) AS "c${i}_q"`,
       );
     } else if (c.type === 'timestamp') {
       select.push(`min(${x}) AS "c${i}_min"`, `max(${x}) AS "c${i}_max"`);
@@ -142,8 +155,7 @@ export async function profileTable(query: Query, table: string, columns: Profile
       if (min !== undefined && max !== undefined) {
         const edges = histogramEdges(min, max, settings.histogramBins);
         const counts: number[] = new Array<number>(edges.length - 1).fill(0);
-        const x = ident(c.name);
-        for (const r of await query(`SELECT ${binSql(`${x}::DOUBLE`, edges)} AS bin, count(*) AS n FROM ${table} WHERE ${x} IS NOT NULL GROUP BY bin`)) {
+        for (const r of await query(histogramSql(table, c.name, edges))) {
           counts[toNumber(r.bin)] = toNumber(r.n);
         }
         p.histogram = { edges, counts };
@@ -193,7 +205,8 @@ function round(n: number | undefined): number | undefined {
 
 /**
  * Shrinks a compact profile step by step until fits(columns) holds: round numbers to 6
- * significant digits, drop histograms, drop categories, drop quantiles, then drop columns
+ * significant digits, keep the top 9 categories and __other__, drop histograms, drop
+ * categories, drop quantiles, then drop columns
  * from the end. Returns the columns and the steps taken; the full profile is in the store.
  */
 export function trimColumns(columns: ColumnProfile[], fits: (columns: ColumnProfile[]) => boolean): { columns: ColumnProfile[]; trimmed: string[] } {
@@ -208,6 +221,14 @@ export function trimColumns(columns: ColumnProfile[], fits: (columns: ColumnProf
         if (c.quantiles) r.quantiles = Object.fromEntries(Object.entries(c.quantiles).map(([k, v]) => [k, round(v)]));
         if (c.histogram) r.histogram = { edges: c.histogram.edges.map((e) => round(e) ?? e), counts: c.histogram.counts };
         return r;
+      },
+    ],
+    [
+      'topCategories',
+      (c) => {
+        if (!c.categories || c.categories.length <= TRIMMED_CATEGORIES) return c;
+        const total = c.categories.reduce((s, x) => s + x.count, 0);
+        return { ...c, categories: withOther(c.categories.filter((x) => x.value !== OTHER).slice(0, TRIMMED_CATEGORIES - 1), total) };
       },
     ],
     ['histograms', ({ histogram: _h, ...rest }) => rest],

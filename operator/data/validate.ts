@@ -53,23 +53,29 @@ export function sqlType(type: DatasetColumn['type']): string {
   }
 }
 
+const INTEGER_TYPES = new Set(['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'UTINYINT', 'USMALLINT', 'UINTEGER']);
+
 /**
  * The typed value of a raw column, NULL where it does not convert. Integers must be whole
- * numbers (DuckDB's own cast rounds 1.5 to 2); numbers must be finite.
+ * numbers (DuckDB's own cast rounds 1.5 to 2); numbers must be finite. When the source already
+ * has the type (Parquet, JSON), the value is taken as it is.
  */
-export function typedExpr(column: DatasetColumn, raw: string): string {
+export function typedExpr(column: DatasetColumn, raw: string, sourceType?: string): string {
   switch (column.type) {
     case 'number':
+      if (sourceType === 'DOUBLE' || sourceType === 'FLOAT') return `(CASE WHEN isfinite(${raw}) THEN CAST(${raw} AS DOUBLE) END)`;
+      if (sourceType && INTEGER_TYPES.has(sourceType)) return `CAST(${raw} AS DOUBLE)`;
       return `(CASE WHEN isfinite(TRY_CAST(${raw} AS DOUBLE)) THEN TRY_CAST(${raw} AS DOUBLE) END)`;
     case 'integer':
+      if (sourceType && INTEGER_TYPES.has(sourceType)) return `CAST(${raw} AS BIGINT)`;
       return `(CASE WHEN TRY_CAST(${raw} AS DOUBLE) = trunc(TRY_CAST(${raw} AS DOUBLE)) AND abs(TRY_CAST(${raw} AS DOUBLE)) < 9.2e18 THEN CAST(TRY_CAST(${raw} AS DOUBLE) AS BIGINT) END)`;
     case 'boolean':
-      return `TRY_CAST(${raw} AS BOOLEAN)`;
+      return sourceType === 'BOOLEAN' ? raw : `TRY_CAST(${raw} AS BOOLEAN)`;
     case 'timestamp':
-      return `TRY_CAST(${raw} AS TIMESTAMP)`;
+      return sourceType === 'TIMESTAMP' ? raw : `TRY_CAST(${raw} AS TIMESTAMP)`;
     case 'category':
     case 'string':
-      return `CAST(${raw} AS VARCHAR)`;
+      return sourceType === 'VARCHAR' ? raw : `CAST(${raw} AS VARCHAR)`;
   }
 }
 
