@@ -3,7 +3,7 @@
 // /usr/bin/time -v, each run into a fresh store so nothing is reused, plus one run that finds
 // its version already stored. Results go to docs/performance-data.md by hand.
 //
-//   node bench/data/ingest.ts [--runs=3] [--threads=N] [--s3]
+//   node bench/data/ingest.ts [--runs=3] [--threads=N] [--memory-limit=256MB] [--s3]
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,7 @@ import type { DatasetSpec } from '../../operator/api/v1alpha1/types.ts';
 import { REPO_ROOT } from '../../test/support/control-plane.ts';
 import { startS3 } from '../../test/support/s3.ts';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, threads: { type: 'string', default: '' }, s3: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, threads: { type: 'string', default: '' }, 'memory-limit': { type: 'string', default: '' }, s3: { type: 'boolean', default: false } } });
 const FLIGHTS = join(REPO_ROOT, 'node_modules/vega-datasets/data/flights-3m.parquet');
 
 const spec: DatasetSpec = {
@@ -54,6 +54,7 @@ function once(label: string, storeUri: string, env: Record<string, string>): Pro
     MODELOPS_TERMINATION_MESSAGE_PATH: termination,
     MODELOPS_WORK_DIR: work,
     ...(values.threads ? { MODELOPS_DUCKDB_THREADS: values.threads } : {}),
+    ...(values['memory-limit'] ? { MODELOPS_DUCKDB_MEMORY_LIMIT: values['memory-limit'] } : {}),
     ...env,
   };
   return new Promise((resolve, reject) => {

@@ -95,8 +95,8 @@ async function run(config: IngestConfig, { store, log, now }: IngestDeps, conn: 
   if (nameFailures.length > 0) throw new ValidationError(failureMessage(nameFailures), nameFailures);
 
   // One row per source row: typed values, one flag per column rule, the source position.
-  // No ORDER BY anywhere: DuckDB keeps insertion order (preserve_insertion_order, on by
-  // default) through scans, projections and filters, and sorting 3 million rows costs seconds.
+  // DuckDB keeps insertion order (preserve_insertion_order, on by default) through scans,
+  // projections and filters, so the tables need no ORDER BY; only the final write sorts.
   const byName = new Map(columns.map((c) => [c.name, c]));
   const raw = (name: string) => `raw.${ident(name)}`;
   const typed = (name: string) => typedExpr(byName.get(name)!, raw(name), sourceTypes.get(name));
@@ -117,7 +117,7 @@ async function run(config: IngestConfig, { store, log, now }: IngestDeps, conn: 
       ...flags.flatMap((f, i) => [`count_if(${f}) AS n${i}`, `min(__row) FILTER (WHERE ${f}) AS r${i}`]),
     ].join(', ')} FROM checked`,
   );
-  await exec(`CREATE TABLE valid AS SELECT ${columns.map((c) => ident(c.name)).join(', ')} FROM checked WHERE NOT (${anyFlag})`);
+  await exec(`CREATE TABLE valid AS SELECT __row, ${columns.map((c) => ident(c.name)).join(', ')} FROM checked WHERE NOT (${anyFlag})`);
   await exec('DROP TABLE checked');
   const [nulls = {}] = await query(`SELECT count(*) AS valid, ${columns.map((c, i) => `count(*) - count(${ident(c.name)}) AS z${i}`).join(', ')} FROM valid`);
   // Counting distinct rows is a hash of every row: only when the rule asks for it.
@@ -144,10 +144,13 @@ async function run(config: IngestConfig, { store, log, now }: IngestDeps, conn: 
     const sql = piiExpr(c, ident(c.name), config.piiSalt);
     if (sql !== undefined) stored.push({ column: c, sql });
   }
-  await exec(`CREATE TABLE version AS SELECT ${stored.map((s) => `${s.sql} AS ${ident(s.column.name)}`).join(', ')} FROM valid`);
+  await exec(`CREATE TABLE version AS SELECT __row, ${stored.map((s) => `${s.sql} AS ${ident(s.column.name)}`).join(', ')} FROM valid`);
   await exec('DROP TABLE valid');
   const parquet = join(work, 'data.parquet');
-  await exec(`COPY version TO ${str(parquet)} (${PARQUET_OPTIONS})`);
+  // The ORDER BY is what makes the bytes canonical: without it the Parquet row groups follow
+  // the table's physical layout, which depends on how many threads built it; sorted, DuckDB
+  // writes identical files for 1, 2 or 4 threads (test/integration/ingest.test.ts checks).
+  await exec(`COPY (SELECT ${stored.map((s) => ident(s.column.name)).join(', ')} FROM version ORDER BY __row) TO ${str(parquet)} (${PARQUET_OPTIONS})`);
   const hash = createHash('sha256');
   await pipeline(createReadStream(parquet), hash);
   const hex = hash.digest('hex');

@@ -11,6 +11,9 @@ import { pathToFileURL } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { DatasetSpec } from '../../operator/api/v1alpha1/types.ts';
 import { openStore } from '../../operator/artifacts/open.ts';
+import { loadIngestConfig } from '../../operator/data/config.ts';
+import { ingest as runIngest } from '../../operator/data/ingest.ts';
+import { silentLogger } from '../../operator/runtime/log.ts';
 import type { ArtifactStore } from '../../operator/artifacts/store.ts';
 import { REPO_ROOT } from '../support/control-plane.ts';
 import { startS3 } from '../support/s3.ts';
@@ -280,5 +283,46 @@ describe('ingest of personal data and bad inputs', () => {
     });
     assert.equal(run.code, 4);
     assert.equal(run.message.reason, 'StoreUnavailable');
+  });
+});
+
+// Regression guard: the digest must not depend on how many threads DuckDB used. Without the
+// sorted final write, 1 and 2 threads gave different Parquet bytes for the same 3M rows.
+describe('the canonical Parquet of 3 million rows', () => {
+  let work: string;
+  before(async () => {
+    work = await mkdtemp(join(tmpdir(), 'ingest-threads-'));
+  });
+  after(() => rm(work, { recursive: true, force: true }));
+
+  it('has the same digest whatever the number of DuckDB threads', async () => {
+    const spec: DatasetSpec = {
+      source: { uri: pathToFileURL(join(REPO_ROOT, 'node_modules/vega-datasets/data/flights-3m.parquet')).href },
+      schema: {
+        columns: [
+          { name: 'date', type: 'timestamp', nullable: false },
+          { name: 'delay', type: 'integer' },
+          { name: 'distance', type: 'integer' },
+          { name: 'origin', type: 'category' },
+          { name: 'destination', type: 'category' },
+        ],
+      },
+    };
+    const digests: string[] = [];
+    for (const threads of ['1', '4']) {
+      const storeUri = pathToFileURL(join(work, `store-${threads}`)).href;
+      const config = loadIngestConfig({
+        MODELOPS_DATASET_NAMESPACE: 'ml',
+        MODELOPS_DATASET_NAME: 'flights',
+        MODELOPS_DATASET_SPEC: JSON.stringify(spec),
+        MODELOPS_ARTIFACT_STORE: storeUri,
+        MODELOPS_WORK_DIR: work,
+        MODELOPS_DUCKDB_THREADS: threads,
+      });
+      const { result } = await runIngest(config, { store: openStore(storeUri, {}), log: silentLogger, now: () => new Date() });
+      assert.equal(result.version.rows, 3_000_000);
+      digests.push(result.version.digest);
+    }
+    assert.equal(digests[0], digests[1]);
   });
 });
