@@ -93,6 +93,10 @@ describe('profileTable against a reference', () => {
     db.closeSync();
   });
 
+  it('counts distinct values exactly', () => {
+    assert.equal(profile[0]!.distinct, new Set(values.filter((v) => v !== null)).size);
+    assert.equal(profile[1]!.distinct, 4);
+  });
   it('counts missing values', () => {
     const nulls = values.filter((v) => v === null).length;
     assert.equal(profile[0]!.nulls, nulls);

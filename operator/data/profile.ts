@@ -115,7 +115,7 @@ export async function profileTable(query: Query, table: string, columns: Profile
   const select: string[] = ['count(*) AS "rows"'];
   columns.forEach((c, i) => {
     const x = ident(c.name);
-    select.push(`count(${x}) AS "c${i}_n"`, `approx_count_distinct(${x}) AS "c${i}_distinct"`);
+    select.push(`count(${x}) AS "c${i}_n"`, `count(DISTINCT ${x}) AS "c${i}_distinct"`);
     if (isNumeric(c.type)) {
       select.push(
         `min(${x})::DOUBLE AS "c${i}_min"`,
