@@ -3,7 +3,10 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -324,5 +327,47 @@ describe('the canonical Parquet of 3 million rows', () => {
       digests.push(result.version.digest);
     }
     assert.equal(digests[0], digests[1]);
+  });
+});
+
+describe('ingest from http(s) and pvc sources', () => {
+  let work: string;
+  let server: Server;
+  let base: string;
+  before(async () => {
+    work = await mkdtemp(join(tmpdir(), 'ingest-http-'));
+    const csv = await readFile(SEATTLE);
+    server = createServer((req, res) => {
+      if (req.headers.authorization !== 'Bearer s3cret') return void res.writeHead(401).end();
+      if (req.url !== '/data/seattle-weather.csv') return void res.writeHead(404).end();
+      res.writeHead(200, { 'content-type': 'text/csv' }).end(csv);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('downloads an http source with the AUTHORIZATION header and gets the same version as the file', async () => {
+    const run = await ingest(work, seattleSpec(`${base}/data/seattle-weather.csv`), { MODELOPS_ARTIFACT_STORE: pathToFileURL(join(work, 'store')).href, AUTHORIZATION: 'Bearer s3cret' });
+    assert.equal(run.code, 0, JSON.stringify(run.message));
+    assert.equal(run.message.version.rows, 1461);
+    assert.equal(run.message.version.digest, 'sha256:91be8fa34d8fd8323a99fddb39b66edd7ee228038bac94c3416360310c5824dc');
+  });
+
+  it('fails as an infrastructure error on an HTTP error', async () => {
+    const run = await ingest(work, seattleSpec(`${base}/data/seattle-weather.csv`), { MODELOPS_ARTIFACT_STORE: pathToFileURL(join(work, 'store')).href });
+    assert.equal(run.code, 4);
+    assert.match(run.message.message, /HTTP 401/);
+  });
+
+  it('reads pvc://claim/path under the mount root', async () => {
+    await mkdir(join(work, 'mnt', 'weather-claim', 'raw'), { recursive: true });
+    await copyFile(SEATTLE, join(work, 'mnt', 'weather-claim', 'raw', 'seattle-weather.csv'));
+    const run = await ingest(work, seattleSpec('pvc://weather-claim/raw/seattle-weather.csv'), { MODELOPS_ARTIFACT_STORE: pathToFileURL(join(work, 'store')).href, MODELOPS_PVC_ROOT: join(work, 'mnt') });
+    assert.equal(run.code, 0, JSON.stringify(run.message));
+    assert.equal(run.message.version.digest, 'sha256:91be8fa34d8fd8323a99fddb39b66edd7ee228038bac94c3416360310c5824dc');
   });
 });
