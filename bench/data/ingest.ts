@@ -40,6 +40,7 @@ interface Measured {
   rows: number;
   bytes: number;
   reused: boolean;
+  version: string;
 }
 
 function once(label: string, storeUri: string, env: Record<string, string>): Promise<Measured> {
@@ -77,6 +78,7 @@ function once(label: string, storeUri: string, env: Record<string, string>): Pro
         rows: m.version.rows,
         bytes: m.version.bytes,
         reused: m.reused,
+        version: m.version.version,
       });
     });
   });
@@ -103,9 +105,9 @@ if (values.s3) {
 }
 for (const d of stores) rmSync(d, { recursive: true, force: true });
 
-console.log('| run | wall (s) | peak RSS (MiB) | fetch | validate | write | profile | store | rows | Parquet bytes |');
-console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+console.log('| run | wall (s) | peak RSS (MiB) | fetch | validate | write | profile | store | rows | Parquet bytes | version |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
 for (const r of results) {
   const p = (k: string) => (r.phases[k] === undefined ? '—' : `${(r.phases[k]! / 1000).toFixed(2)}`);
-  console.log(`| ${r.label} | ${r.wallS.toFixed(2)} | ${r.maxRssMiB} | ${p('fetch')} | ${p('validate')} | ${p('write')} | ${p('profile')} | ${p('store')} | ${r.rows} | ${r.bytes} |`);
+  console.log(`| ${r.label} | ${r.wallS.toFixed(2)} | ${r.maxRssMiB} | ${p('fetch')} | ${p('validate')} | ${p('write')} | ${p('profile')} | ${p('store')} | ${r.rows} | ${r.bytes} | ${r.version} |`);
 }
