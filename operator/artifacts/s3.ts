@@ -182,9 +182,14 @@ export class S3Store implements ArtifactStore {
     return { key, size, sha256 };
   }
 
+  /**
+   * A refused conditional write means another writer published the key first: 412
+   * PreconditionFailed, or 409 ConditionalRequestConflict while its upload was completing.
+   */
   #existsOr(err: unknown, key: string): unknown {
     const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    if (status === 412 || (err as Error).name === 'PreconditionFailed') return new ArtifactExistsError(this.uri(key));
+    const name = (err as Error).name;
+    if (status === 412 || name === 'PreconditionFailed' || name === 'ConditionalRequestConflict') return new ArtifactExistsError(this.uri(key));
     return err;
   }
 

@@ -9,7 +9,7 @@ export const EXIT = {
   config: 2,
   /** The data broke the Dataset's rules: retrying the same data cannot help. */
   validation: 3,
-  /** The source or the artifact store failed (network, credentials, missing object): retry. */
+  /** The source or the artifact store failed (network, credentials, missing object), or memory or disk ran out: retry. */
   infrastructure: 4,
 } as const;
 
@@ -34,7 +34,7 @@ export class InfrastructureError extends Error {
   override readonly name = 'InfrastructureError';
   readonly reason: string;
   readonly exitCode = EXIT.infrastructure;
-  constructor(reason: 'SourceUnavailable' | 'StoreUnavailable', message: string, options?: ErrorOptions) {
+  constructor(reason: 'SourceUnavailable' | 'StoreUnavailable' | 'ResourcesExhausted', message: string, options?: ErrorOptions) {
     super(message, options);
     this.reason = reason;
   }

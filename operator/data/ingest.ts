@@ -85,7 +85,10 @@ async function run(config: IngestConfig, { store, log, now }: IngestDeps, conn: 
   try {
     await exec(`CREATE TABLE raw AS SELECT * FROM ${readerSql(config, source.path)}`);
   } catch (err) {
-    const failure = { rule: 'format', count: 1, message: `the source cannot be read as ${config.format}: ${(err as Error).message.split('\n')[0]}` };
+    const first = (err as Error).message.split('\n')[0] ?? '';
+    // Memory and disk are the Job's problem, not the data's: those are retried.
+    if (/^(Out of Memory|IO) Error/.test(first)) throw new InfrastructureError('ResourcesExhausted', `reading the source: ${first}`, { cause: err });
+    const failure = { rule: 'format', count: 1, message: `the source cannot be read as ${config.format}: ${first}` };
     throw new ValidationError(failure.message, [failure]);
   }
   const described = await query('DESCRIBE raw');

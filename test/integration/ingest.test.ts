@@ -263,6 +263,14 @@ describe('ingest of personal data and bad inputs', () => {
     assert.match(run.message.message, /unknownColumns Reject: the source has 1 undeclared column\(s\): amount/);
   });
 
+  it('rejects a source that is not in its declared format, naming rule format', async () => {
+    const spec = { ...peopleSpec(), source: { uri: pathToFileURL(join(work, 'people.jsonl')).href, format: 'parquet' as const } };
+    const run = await ingest(work, spec, { MODELOPS_ARTIFACT_STORE: storeUri, MODELOPS_PII_SALT: 'pepper' });
+    assert.equal(run.code, 3);
+    assert.equal(run.message.failures[0].rule, 'format');
+    assert.match(run.message.message, /^the source cannot be read as parquet: /);
+  });
+
   it('fails as a configuration error without the salt a hashed column needs', async () => {
     const run = await ingest(work, peopleSpec(), { MODELOPS_ARTIFACT_STORE: storeUri });
     assert.equal(run.code, 2);
