@@ -106,22 +106,21 @@ async function run(config: IngestConfig, { store, log, now }: IngestDeps, conn: 
   const checks = columnChecks(columns, raw, typed);
   const flags = checks.map((_, i) => `__f${i}`);
   const anyFlag = flags.length > 0 ? flags.join(' OR ') : 'false';
-  await exec(
-    `CREATE TABLE checked AS SELECT rowid AS __row, ${[
-      ...columns.map((c) => `${typed(c.name)} AS ${ident(c.name)}`),
-      ...checks.map((c, i) => `${c.sql} AS ${flags[i]}`),
-    ].join(', ')} FROM raw`,
-  );
-  await exec('DROP TABLE raw');
+  // Computed twice (tally, then the valid rows) rather than stored: a third table of every
+  // source row would raise peak memory by a third; the expressions are cheap.
+  const flagged = `(SELECT rowid AS __row, ${[
+    ...columns.map((c) => `${typed(c.name)} AS ${ident(c.name)}`),
+    ...checks.map((c, i) => `${c.sql} AS ${flags[i]}`),
+  ].join(', ')} FROM raw)`;
   const [tally = {}] = await query(
     `SELECT ${[
       'count(*) AS total',
       `count_if(${anyFlag}) AS invalid`,
       ...flags.flatMap((f, i) => [`count_if(${f}) AS n${i}`, `min(__row) FILTER (WHERE ${f}) AS r${i}`]),
-    ].join(', ')} FROM checked`,
+    ].join(', ')} FROM ${flagged}`,
   );
-  await exec(`CREATE TABLE valid AS SELECT __row, ${columns.map((c) => ident(c.name)).join(', ')} FROM checked WHERE NOT (${anyFlag})`);
-  await exec('DROP TABLE checked');
+  await exec(`CREATE TABLE valid AS SELECT __row, ${columns.map((c) => ident(c.name)).join(', ')} FROM ${flagged} WHERE NOT (${anyFlag})`);
+  await exec('DROP TABLE raw');
   const [nulls = {}] = await query(`SELECT count(*) AS valid, ${columns.map((c, i) => `count(*) - count(${ident(c.name)}) AS z${i}`).join(', ')} FROM valid`);
   // Counting distinct rows is a hash of every row: only when the rule asks for it.
   const checkDuplicates = (spec.validation?.maxDuplicateFraction ?? 1) < 1;
@@ -147,8 +146,11 @@ async function run(config: IngestConfig, { store, log, now }: IngestDeps, conn: 
     const sql = piiExpr(c, ident(c.name), config.piiSalt);
     if (sql !== undefined) stored.push({ column: c, sql });
   }
-  await exec(`CREATE TABLE version AS SELECT __row, ${stored.map((s) => `${s.sql} AS ${ident(s.column.name)}`).join(', ')} FROM valid`);
-  await exec('DROP TABLE valid');
+  // Hashing and masking are computed once into a table; without them the version is a view
+  // of the valid rows, which saves a copy of every row.
+  const transformed = stored.some((s) => s.column.pii === 'hash' || s.column.pii === 'mask');
+  await exec(`CREATE ${transformed ? 'TABLE' : 'VIEW'} version AS SELECT __row, ${stored.map((s) => `${s.sql} AS ${ident(s.column.name)}`).join(', ')} FROM valid`);
+  if (transformed) await exec('DROP TABLE valid');
   const parquet = join(work, 'data.parquet');
   // The ORDER BY is what makes the bytes canonical: without it the Parquet row groups follow
   // the table's physical layout, which depends on how many threads built it; sorted, DuckDB
