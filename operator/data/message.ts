@@ -2,18 +2,10 @@
 import type { ColumnProfile } from '../api/v1alpha1/types.ts';
 import type { IngestResult } from './ingest.ts';
 import { trimColumns } from './profile.ts';
-import type { Failure } from './validate.ts';
+import type { IngestFailed } from './contract.ts';
 
 /** Kubernetes keeps at most 4096 bytes of a termination message. */
 export const TERMINATION_MESSAGE_LIMIT = 4096;
-
-export interface FailureMessage {
-  ok: false;
-  reason: string;
-  message: string;
-  exitCode: number;
-  failures?: Failure[];
-}
 
 const bytes = (v: unknown) => Buffer.byteLength(JSON.stringify(v), 'utf8');
 
@@ -26,8 +18,8 @@ export function successMessage(result: IngestResult, limit = TERMINATION_MESSAGE
 }
 
 /** The failure message: reason, message, and as many failures as fit. */
-export function failureMessage(failure: FailureMessage, limit = TERMINATION_MESSAGE_LIMIT): string {
-  const out: FailureMessage = { ...failure, message: failure.message.length > 1024 ? `${failure.message.slice(0, 1023)}…` : failure.message };
+export function failureMessage(failure: IngestFailed, limit = TERMINATION_MESSAGE_LIMIT): string {
+  const out: IngestFailed = { ...failure, message: failure.message.length > 1024 ? `${failure.message.slice(0, 1023)}…` : failure.message };
   if (out.failures) {
     let n = out.failures.length;
     while (n > 0 && bytes({ ...out, failures: out.failures.slice(0, n) }) > limit) n--;
