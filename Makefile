@@ -75,6 +75,10 @@ k8s: ## Build the pinned Kubernetes and etcd binaries (cached in ~/.cache/modelo
 helm: ## Build the pinned Helm from the Go module proxy (cached in ~/.cache/modelops by version).
 	hack/build-helm.sh >/dev/null
 
+.PHONY: s3
+s3: ## Build the pinned S3-compatible server, versitygw (cached in ~/.cache/modelops by version).
+	hack/build-s3.sh
+
 ##@ Tests
 
 .PHONY: test
@@ -94,5 +98,5 @@ test-e2e: setup deps k8s ## End-to-end stories on a real node (kubelet, containe
 	node --test --test-reporter=spec --test-concurrency=1 'e2e/**/*.test.ts'
 
 .PHONY: test-integration
-test-integration: setup deps k8s helm ## Integration tests against a real local control plane (started and stopped by the tests).
+test-integration: setup deps k8s helm s3 ## Integration tests against a real control plane and S3 server (started and stopped by the tests).
 	node --test --test-reporter=spec --test-global-setup=test/integration/global-setup.ts 'test/integration/**/*.test.ts'

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# A real S3-compatible server for tests and local use: versitygw with its POSIX back end on a
+# free loopback port, with generated credentials.
+#
+#   hack/s3-server.sh up   --dir DIR [--bucket NAME]   start; writes DIR/s3.env (AWS_* variables)
+#   hack/s3-server.sh down --dir DIR                   stop and remove DIR
+#   hack/s3-server.sh env  --dir DIR                   print DIR/s3.env, for eval
+#
+# DIR/data holds the buckets (one directory each), DIR/meta the object metadata (a sidecar
+# folder, so the file system needs no extended attributes), DIR/versitygw.log the server log.
+source "$(dirname "$0")/lib.sh"
+
+cmd="${1:-}"; shift || true
+DIR=""; BUCKET=""
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --dir) DIR="$2"; shift 2 ;;
+    --bucket) BUCKET="$2"; shift 2 ;;
+    *) die "unknown argument $1 (see the header of $0)" ;;
+  esac
+done
+[[ -n "$DIR" ]] || die "--dir DIR is required"
+VGW="$MODELOPS_CACHE/versitygw/$VERSITYGW_VERSION/bin/versitygw"
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+up() {
+  [[ -x "$VGW" ]] || die "versitygw $VERSITYGW_VERSION is not built: run hack/build-s3.sh"
+  if [[ -f "$DIR/pid" ]] && kill -0 "$(cat "$DIR/pid")" 2>/dev/null; then
+    log "versitygw already running (pid $(cat "$DIR/pid")); $DIR/s3.env"
+    return 0
+  fi
+  mkdir -p "$DIR/data" "$DIR/meta"
+  DIR="$(cd "$DIR" && pwd)"
+  local port access secret
+  port=$(free_port)
+  access="modelops$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  secret="$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  # Own session (setsid) so `down` can stop it with its process group, and nothing else.
+  ROOT_ACCESS_KEY_ID="$access" ROOT_SECRET_ACCESS_KEY="$secret" \
+    setsid "$VGW" --port "127.0.0.1:$port" --region us-east-1 --quiet \
+    posix --sidecar "$DIR/meta" "$DIR/data" >"$DIR/versitygw.log" 2>&1 &
+  echo $! >"$DIR/pid"
+  cat >"$DIR/s3.env" <<ENV
+export AWS_ENDPOINT_URL=http://127.0.0.1:$port
+export AWS_ACCESS_KEY_ID=$access
+export AWS_SECRET_ACCESS_KEY=$secret
+export AWS_REGION=us-east-1
+ENV
+  local i
+  for i in $(seq 1 100); do
+    # Any HTTP answer (403 to an unsigned request) means the server listens.
+    if curl -s -o /dev/null "http://127.0.0.1:$port/"; then break; fi
+    kill -0 "$(cat "$DIR/pid")" 2>/dev/null || die "versitygw exited; see $DIR/versitygw.log"
+    sleep 0.1
+  done
+  [[ $i -lt 100 ]] || die "versitygw did not answer on 127.0.0.1:$port within 10s; see $DIR/versitygw.log"
+  # A bucket is a directory of the POSIX back end.
+  if [[ -n "$BUCKET" ]]; then mkdir -p "$DIR/data/$BUCKET"; fi
+  log "versitygw $VERSITYGW_VERSION on 127.0.0.1:$port (data in $DIR/data); eval \"\$($0 env --dir $DIR)\""
+}
+
+down() {
+  if [[ -f "$DIR/pid" ]]; then
+    local pid; pid=$(cat "$DIR/pid")
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  fi
+  rm -rf "$DIR"
+}
+
+case "$cmd" in
+  up) up ;;
+  down) down ;;
+  env) cat "$DIR/s3.env" ;;
+  *) die "usage: $0 up|down|env --dir DIR [--bucket NAME]" ;;
+esac

@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { datasetDataKey, datasetProfileKey, modelKey, predictionsKey, shortVersion } from './layout.ts';
+import { checkKey } from './store.ts';
+
+const digest = 'ab'.repeat(32);
+
+describe('layout', () => {
+  it('puts a dataset version under its sha256', () => {
+    assert.equal(datasetDataKey('ml', 'weather', digest), `datasets/ml/weather/${digest}/data.parquet`);
+    assert.equal(datasetProfileKey('ml', 'weather', `sha256:${digest}`), `datasets/ml/weather/${digest}/profile.json`);
+  });
+  it('puts a model version under its model and version', () => {
+    assert.equal(modelKey('ml', 'weather-clf', 'v3'), 'models/ml/weather-clf/v3/model.onnx');
+  });
+  it('puts prediction logs under the service and revision', () => {
+    assert.equal(predictionsKey('ml', 'weather', 'rev-1', '2026-01-01T00-00-00Z'), 'predictions/ml/weather/rev-1/2026-01-01T00-00-00Z.jsonl');
+  });
+  it('names a version by the first 12 hex digits', () => {
+    assert.equal(shortVersion(`sha256:${digest}`), 'abababababab');
+  });
+  const bad: [string, () => unknown][] = [
+    ['a short digest', () => datasetDataKey('ml', 'weather', 'abc')],
+    ['an uppercase digest', () => datasetDataKey('ml', 'weather', digest.toUpperCase())],
+    ['a name with a slash', () => datasetDataKey('ml', 'a/b', digest)],
+    ['a version that climbs out', () => modelKey('ml', 'm', '..')],
+  ];
+  for (const [name, f] of bad) it(`refuses ${name}`, () => assert.throws(f));
+});
+
+describe('checkKey', () => {
+  for (const key of ['', '/abs', 'a//b', 'a/./b', 'a/../b', 'dir/']) it(`refuses "${key}"`, () => assert.throws(() => checkKey(key), /invalid artifact key/));
+  it('accepts a relative path', () => assert.equal(checkKey('a/b.c'), 'a/b.c'));
+});
