@@ -5,8 +5,8 @@ SERVER_DIR := runtime-images/server
 # JavaScript files some PyPI packages ship.
 SERVER_VENV := .tools/server-venv
 SERVER_MODELS := $(SERVER_DIR)/test/fixtures/models
-# onnx + numpy build the fixture models; moto's server is the S3-compatible endpoint of the s3:// tests.
-SERVER_PY_PINS := onnx==1.19.1 numpy==2.3.4 'moto[server]==5.2.5'
+# onnx + numpy build the fixture models. The s3:// tests use versitygw (hack/build-s3.sh).
+SERVER_PY_PINS := onnx==1.19.1 numpy==2.3.4
 
 RUNTIME_TESTS += test-server
 
@@ -37,9 +37,9 @@ typecheck-server: server-deps ## Type-check the server (tsc --noEmit, strict).
 	cd $(SERVER_DIR) && npx tsc --noEmit -p tsconfig.json
 
 .PHONY: test-server
-test-server: server-deps typecheck-server $(SERVER_VENV)/.installed $(SERVER_MODELS)/classifier/model.onnx ## Server tests: real models, real HTTP on loopback, promtool.
+test-server: s3 server-deps typecheck-server $(SERVER_VENV)/.installed $(SERVER_MODELS)/classifier/model.onnx ## Server tests: real models, real HTTP on loopback, promtool.
 	@command -v promtool >/dev/null || { echo "promtool missing: apt-get install \$$(cat hack/apt-packages/server.txt)"; exit 1; }
-	cd $(SERVER_DIR) && MOTO_SERVER=$(abspath $(SERVER_VENV))/bin/moto_server node --test --test-reporter=spec --test-concurrency=1 'test/**/*.test.ts'
+	cd $(SERVER_DIR) && node --test --test-reporter=spec --test-concurrency=1 'test/**/*.test.ts'
 
 .PHONY: run-server
 run-server: server-deps ## Serve the fixture classifier on :8080 (MODEL_URI etc. override).

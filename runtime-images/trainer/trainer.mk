@@ -24,7 +24,7 @@ $(TRAINER_DIR)/tests/node/node_modules/.installed: $(TRAINER_DIR)/tests/node/pac
 	touch $@
 
 .PHONY: test-trainer
-test-trainer: deps trainer-deps ## Trainer tests: pytest on CPU (real data, ONNX parity incl. onnxruntime-node, DDP, bad data).
+test-trainer: s3 deps trainer-deps ## Trainer tests: pytest on CPU (real data, ONNX parity incl. onnxruntime-node, DDP, bad data).
 	cd $(TRAINER_DIR) && OMP_NUM_THREADS=1 .venv/bin/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 RUNTIME_TESTS += test-trainer

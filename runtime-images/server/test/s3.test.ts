@@ -1,40 +1,40 @@
-// s3:// end to end against a real S3-compatible endpoint (moto's server, from the test venv):
+// s3:// end to end against a real S3-compatible server (versitygw, started by hack/s3-server.sh):
 // the model, its signature and the reference profile come from a bucket, and the prediction log
 // goes to one. Credentials reach the AWS SDK through the environment, as in a pod.
 
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { classifierRequest, inferUrl, MODELS, postJson, startServer } from './helpers.ts';
 
-const MOTO = process.env.MOTO_SERVER ?? path.join(import.meta.dirname, '..', '..', '..', '.tools', 'server-venv', 'bin', 'moto_server');
+const run = promisify(execFile);
+const S3_SERVER = path.join(import.meta.dirname, '..', '..', '..', 'hack', 's3-server.sh');
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
-describe('s3:// artifacts and prediction log', { skip: existsSync(MOTO) ? false : `moto_server not found at ${MOTO} (make test-server installs it)` }, () => {
-  let moto: ChildProcess;
+describe('s3:// artifacts and prediction log', () => {
+  let dir: string;
   let endpoint: string;
   let s3: S3Client;
   let digest: string;
   before(async () => {
-    const port = await freePort();
-    endpoint = `http://127.0.0.1:${port}`;
-    moto = spawn(MOTO, ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
-    process.env.AWS_ACCESS_KEY_ID = 'test';
-    process.env.AWS_SECRET_ACCESS_KEY = 'test';
-    s3 = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true });
+    dir = await mkdtemp(path.join(tmpdir(), 'modelops-server-s3-'));
+    await run(S3_SERVER, ['up', '--dir', dir]);
+    const vars = Object.fromEntries(
+      (await readFile(path.join(dir, 's3.env'), 'utf8'))
+        .split('\n')
+        .map((l) => /^export ([A-Z_]+)=(.*)$/.exec(l.trim()))
+        .filter((m): m is RegExpExecArray => m !== null)
+        .map((m) => [m[1], m[2]]),
+    ) as Record<string, string>;
+    endpoint = vars.AWS_ENDPOINT_URL!;
+    process.env.AWS_ACCESS_KEY_ID = vars.AWS_ACCESS_KEY_ID;
+    process.env.AWS_SECRET_ACCESS_KEY = vars.AWS_SECRET_ACCESS_KEY;
+    s3 = new S3Client({ endpoint, region: vars.AWS_REGION ?? 'us-east-1', forcePathStyle: true });
     for (let i = 0; ; i++) {
       try {
         await s3.send(new CreateBucketCommand({ Bucket: 'models' }));
@@ -51,8 +51,8 @@ describe('s3:// artifacts and prediction log', { skip: existsSync(MOTO) ? false 
       await s3.send(new PutObjectCommand({ Bucket: 'models', Key: `weather/3/${f}`, Body: await readFile(path.join(MODELS, 'classifier', f)) }));
     }
   });
-  after(() => {
-    moto.kill('SIGTERM');
+  after(async () => {
+    await run(S3_SERVER, ['down', '--dir', dir]);
   });
 
   const env = (extra: Record<string, string>) => ({

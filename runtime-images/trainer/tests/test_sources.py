@@ -6,6 +6,8 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+from pathlib import Path
+import subprocess
 import threading
 
 import pandas as pd
@@ -61,11 +63,30 @@ def test_a_missing_http_object_is_reported_as_not_found(tmp_path, http_root):
     assert "HTTP 404" in result.termination["message"]
 
 
-@pytest.mark.skipif(not os.environ.get("MODELOPS_TEST_S3_ENDPOINT"), reason="no S3-compatible server: set MODELOPS_TEST_S3_ENDPOINT, MODELOPS_TEST_S3_BUCKET and AWS_* credentials")
-def test_a_dataset_version_is_read_from_s3_and_the_model_written_there(seattle_csv, tmp_path):
+@pytest.fixture
+def s3_server(tmp_path):
+    """A real S3-compatible server (versitygw, hack/s3-server.sh) with one bucket."""
+    script = Path(__file__).resolve().parents[3] / "hack" / "s3-server.sh"
+    state = tmp_path / "s3"
+    subprocess.run([str(script), "up", "--dir", str(state), "--bucket", "trainer"], check=True, capture_output=True)
+    try:
+        env = {}
+        for line in (state / "s3.env").read_text().splitlines():
+            if line.startswith("export ") and "=" in line:
+                name, value = line[len("export "):].split("=", 1)
+                env[name] = value
+        yield env, "trainer"
+    finally:
+        subprocess.run([str(script), "down", "--dir", str(state)], check=False, capture_output=True)
+
+
+def test_a_dataset_version_is_read_from_s3_and_the_model_written_there(seattle_csv, tmp_path, s3_server, monkeypatch):
     import boto3
 
-    endpoint, bucket = os.environ["MODELOPS_TEST_S3_ENDPOINT"], os.environ["MODELOPS_TEST_S3_BUCKET"]
+    aws, bucket = s3_server
+    for name, value in aws.items():
+        monkeypatch.setenv(name, value)
+    endpoint = aws["AWS_ENDPOINT_URL"]
     s3 = boto3.client("s3", endpoint_url=endpoint)
     s3.upload_file(str(seattle_csv), bucket, "datasets/seattle.csv")
     env = trainer_env(f"s3://{bucket}/datasets/seattle.csv", tmp_path / "out", SEATTLE_SCHEMA, QUICK)
