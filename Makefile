@@ -93,7 +93,7 @@ test-chart: setup deps helm ## Chart tests without a cluster: helm lint/template
 	node --test --test-reporter=spec 'test/chart/**/*.test.ts'
 
 .PHONY: test-e2e
-test-e2e: setup deps k8s ## End-to-end stories on a real node (kubelet, containerd, runc); needs root.
+test-e2e: setup deps k8s helm ## End-to-end stories on a real node (kubelet, containerd, runc); needs root.
 	hack/build-k8s.sh kubelet kube-proxy
 	node --test --test-reporter=spec --test-concurrency=1 'e2e/**/*.test.ts'
 

@@ -61,3 +61,12 @@ export async function goImage(cluster: Cluster, name: string, sourceDir: string)
   await run('ctr', ['--address', join(cluster.dir, 'node/containerd.sock'), '-n', 'k8s.io', 'images', 'import', archive]);
   return ref;
 }
+
+/** Builds (or reuses) one of the project's images with hack/images.sh and loads it into the node. */
+export async function loadProjectImage(cluster: Cluster, image: 'operator'): Promise<void> {
+  try {
+    await run(join(REPO_ROOT, 'hack/images.sh'), ['load', image, '--dir', cluster.dir], { maxBuffer: 64 << 20 });
+  } catch (err) {
+    throw new Error(`hack/images.sh load ${image} failed: ${(err as { stderr?: string }).stderr ?? err}`);
+  }
+}

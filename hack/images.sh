@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Builds the project's images with buildah from its Dockerfiles, with no registry: the base
+# images they name are assembled here (a Debian root file system from debootstrap, Node 24
+# from the npm registry) and passed as build arguments. Results are cached as OCI archives in
+# ~/.cache/modelops/images, keyed by the inputs' content, and can be loaded into a node.
+#
+# usage: hack/images.sh build operator            build (or reuse) the operator image; prints its archive
+#        hack/images.sh load  operator --dir DIR  build if needed and import into DIR's node
+source "$(dirname "$0")/lib.sh"
+
+cmd="${1:-}"; image="${2:-}"; shift 2 || true
+DIR="$REPO_ROOT/_output/cluster"
+while (($#)); do
+  case "$1" in
+    --dir) DIR="$2"; shift 2 ;;
+    *) die "unknown argument $1" ;;
+  esac
+done
+CACHE="$MODELOPS_CACHE/images"
+DEBIAN_SUITE=bookworm
+DEBIAN_MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+NPM_VERSION=11.21.2
+NODE_BASE="localhost/modelops/node:$NODE_VERSION-$DEBIAN_SUITE-slim"
+export BUILDAH_ISOLATION=chroot   # no container runtime is needed to build
+
+# The machine's CA bundle, for npm inside a build (traffic to the registry may pass a
+# TLS-inspecting proxy whose CA only the host trusts).
+BUILD_MOUNTS=(-v /etc/ssl/certs:/etc/ssl/certs:ro)
+
+has_image() { buildah inspect --type image "$1" >/dev/null 2>&1; }
+
+rootfs() {
+  local tar="$CACHE/rootfs-$DEBIAN_SUITE-minbase.tar"
+  if [[ ! -s "$tar" ]]; then
+    log "debootstrap $DEBIAN_SUITE (minbase) from $DEBIAN_MIRROR (first time only)"
+    local d; d="$(mktemp -d)"
+    debootstrap --variant=minbase "$DEBIAN_SUITE" "$d" "$DEBIAN_MIRROR" >"$d.log" 2>&1 || { tail -20 "$d.log" >&2; die "debootstrap failed"; }
+    rm -rf "$d"/var/cache/apt/archives/*.deb "$d"/var/lib/apt/lists/*
+    mkdir -p "$CACHE"
+    tar -C "$d" -cf "$tar.tmp" . && mv "$tar.tmp" "$tar"
+    rm -rf "$d" "$d.log"
+  fi
+  echo "$tar"
+}
+
+# node:<version>-bookworm-slim, assembled: Debian minbase + the Node 24 binary + npm.
+node_base() {
+  has_image "$NODE_BASE" && return
+  local tar nodedir npmtgz c work
+  tar="$(rootfs)"
+  nodedir="$("$HACK_DIR/ensure-node.sh")"
+  MODELOPS_FORCE_NODE_FETCH=1 "$HACK_DIR/ensure-node.sh" >/dev/null   # the pinned binary, not the machine's
+  work="$(mktemp -d)"
+  (cd "$work" && PATH="$nodedir:$PATH" npm pack --silent "npm@$NPM_VERSION" >/dev/null)
+  npmtgz="$work/npm-$NPM_VERSION.tgz"
+  mkdir -p "$work/npm" && tar -xzf "$npmtgz" -C "$work/npm" --strip-components=1
+  log "assembling $NODE_BASE"
+  c="$(buildah from scratch)"
+  buildah add "$c" "$tar" / >/dev/null
+  buildah copy "$c" "$REPO_ROOT/.tools/node-$NODE_VERSION/bin/node" /usr/local/bin/node >/dev/null
+  buildah copy "$c" "$work/npm" /usr/local/lib/node_modules/npm >/dev/null
+  buildah run "$c" -- sh -c 'ln -sf ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm && ln -sf ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx && node --version >/dev/null'
+  buildah config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --cmd '["node"]' "$c"
+  buildah commit -q "$c" "$NODE_BASE" >/dev/null
+  buildah rm "$c" >/dev/null
+  rm -rf "$work"
+}
+
+# A content key for an image: the files its build context admits, plus the base and versions.
+context_key() {
+  (cd "$REPO_ROOT" && git ls-files -s -- "$@" | sha256sum | cut -c1-12)
+}
+
+build_operator() {
+  local key ref archive npmrc
+  key="$(context_key Dockerfile .dockerignore package.json package-lock.json .npmrc operator)"
+  ref="localhost/modelops/operator:0.1.0"
+  archive="$CACHE/operator-$key.tar"
+  if [[ ! -s "$archive" ]]; then
+    node_base
+    npmrc="$(mktemp)"
+    printf 'cafile=/etc/ssl/certs/ca-certificates.crt\n' >"$npmrc"
+    log "building $ref (Dockerfile) on $NODE_BASE"
+    buildah bud -q --layers=false --build-arg "NODE_IMAGE=$NODE_BASE" "${BUILD_MOUNTS[@]}" -v "$npmrc:/root/.npmrc:ro" \
+      -t "$ref" -f "$REPO_ROOT/Dockerfile" "$REPO_ROOT" >/dev/null
+    rm -f "$npmrc"
+    buildah push -q "$ref" "oci-archive:$archive.tmp:$ref"
+    mv "$archive.tmp" "$archive"
+  fi
+  echo "$archive"
+}
+
+archive_of() {
+  case "$1" in
+    operator) build_operator ;;
+    *) die "unknown image $1 (known: operator)" ;;
+  esac
+}
+
+case "$cmd" in
+  build) archive_of "$image" ;;
+  load)
+    archive="$(archive_of "$image")"
+    [[ -S "$DIR/node/containerd.sock" ]] || die "no node runs from $DIR; start one with hack/node.sh up --dir $DIR"
+    ctr --address "$DIR/node/containerd.sock" -n k8s.io images import "$archive" >/dev/null
+    log "loaded $image into the node of $DIR"
+    ;;
+  *) die "usage: hack/images.sh build|load operator [--dir DIR]" ;;
+esac
