@@ -4,8 +4,9 @@
 # from the npm registry) and passed as build arguments. Results are cached as OCI archives in
 # ~/.cache/modelops/images, keyed by the inputs' content, and can be loaded into a node.
 #
-# usage: hack/images.sh build operator            build (or reuse) the operator image; prints its archive
-#        hack/images.sh load  operator --dir DIR  build if needed and import into DIR's node
+# usage: hack/images.sh build IMAGE            build (or reuse) an image; prints its archive
+#        hack/images.sh load  IMAGE --dir DIR  build if needed and import into DIR's node
+# IMAGE: operator, or trainer (the CPU variant of runtime-images/trainer/Dockerfile)
 source "$(dirname "$0")/lib.sh"
 
 cmd="${1:-}"; image="${2:-}"; shift 2 || true
@@ -21,6 +22,7 @@ DEBIAN_SUITE=bookworm
 DEBIAN_MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 NPM_VERSION=11.21.2
 NODE_BASE="localhost/modelops/node:$NODE_VERSION-$DEBIAN_SUITE-slim"
+DEBIAN_BASE="localhost/modelops/debian:$DEBIAN_SUITE-minbase"
 export BUILDAH_ISOLATION=chroot   # no container runtime is needed to build
 
 # The machine's CA bundle, for npm inside a build (traffic to the registry may pass a
@@ -66,6 +68,19 @@ node_base() {
   rm -rf "$work"
 }
 
+# debian:bookworm-slim's stand-in: the minbase root file system alone.
+debian_base() {
+  has_image "$DEBIAN_BASE" && return
+  local tar c
+  tar="$(rootfs)"
+  log "assembling $DEBIAN_BASE"
+  c="$(buildah from scratch)"
+  buildah add "$c" "$tar" / >/dev/null
+  buildah config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --cmd '["bash"]' "$c"
+  buildah commit -q "$c" "$DEBIAN_BASE" >/dev/null
+  buildah rm "$c" >/dev/null
+}
+
 # A content key for an image: the files its build context admits, plus the base and versions.
 context_key() {
   (cd "$REPO_ROOT" && git ls-files -s -- "$@" | sha256sum | cut -c1-12)
@@ -90,10 +105,30 @@ build_operator() {
   echo "$archive"
 }
 
+build_trainer() {
+  local key ref archive pipconf dir="$REPO_ROOT/runtime-images/trainer"
+  key="$(context_key runtime-images/trainer/Dockerfile runtime-images/trainer/.dockerignore runtime-images/trainer/requirements-image-cpu.txt runtime-images/trainer/modelops_trainer)"
+  ref="localhost/modelops/trainer:0.1.0"
+  archive="$CACHE/trainer-$key.tar"
+  if [[ ! -s "$archive" ]]; then
+    debian_base
+    pipconf="$(mktemp)"
+    printf '[global]\ncert = /etc/ssl/certs/ca-certificates.crt\n' >"$pipconf"
+    log "building $ref (runtime-images/trainer/Dockerfile, target cpu) on $DEBIAN_BASE"
+    buildah bud -q --layers=false --target cpu --build-arg "CPU_BASE=$DEBIAN_BASE" "${BUILD_MOUNTS[@]}" -v "$pipconf:/etc/pip.conf:ro" \
+      -t "$ref" -f "$dir/Dockerfile" "$dir" >/dev/null
+    rm -f "$pipconf"
+    buildah push -q "$ref" "oci-archive:$archive.tmp:$ref"
+    mv "$archive.tmp" "$archive"
+  fi
+  echo "$archive"
+}
+
 archive_of() {
   case "$1" in
     operator) build_operator ;;
-    *) die "unknown image $1 (known: operator)" ;;
+    trainer) build_trainer ;;
+    *) die "unknown image $1 (known: operator, trainer)" ;;
   esac
 }
 
@@ -105,5 +140,5 @@ case "$cmd" in
     ctr --address "$DIR/node/containerd.sock" -n k8s.io images import "$archive" >/dev/null
     log "loaded $image into the node of $DIR"
     ;;
-  *) die "usage: hack/images.sh build|load operator [--dir DIR]" ;;
+  *) die "usage: hack/images.sh build|load operator|trainer [--dir DIR]" ;;
 esac
