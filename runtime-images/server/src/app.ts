@@ -2,7 +2,7 @@
 // buildApp() only builds; listen() (server.ts) binds it, so tests drive it in process.
 
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type client from 'prom-client';
 import { errorBody, serverError, ServerError } from './errors.ts';
@@ -58,6 +58,24 @@ function checkContentType(req: Request, binary: boolean): void {
   if (ct === '' || ct === 'application/json' || ct.endsWith('+json')) return;
   if (binary && ct === 'application/octet-stream') return;
   throw serverError('UNSUPPORTED_MEDIA_TYPE', ct);
+}
+
+/**
+ * Answers GET/HEAD /v2/health/live and /v2/health/ready without express; returns false for any
+ * other request. The express routes below answer the same, for apps driven without listen().
+ */
+export function healthProbe(rt: Runtime): (req: IncomingMessage, res: ServerResponse) => boolean {
+  return (req, res) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    let status: number;
+    if (req.url === '/v2/health/live') status = 200;
+    else if (req.url === '/v2/health/ready') status = rt.ready ? 200 : 400;
+    else return false;
+    res.statusCode = status;
+    res.setHeader('Content-Length', '0');
+    res.end();
+    return true;
+  };
 }
 
 export interface AppState {

@@ -151,7 +151,7 @@ export class Runtime {
         });
       }
 
-      await this.warmUp(log);
+      await this.warmUp(log, batchable ? cfg.maxBatchSize : 1);
       if (this.phase !== 'loading') return; // shut down while loading
       this.phase = 'ready';
       this.metrics.ready.set(labels, 1);
@@ -192,16 +192,24 @@ export class Runtime {
     }
   }
 
-  /** One zero-filled row per worker pays for first-run allocations before we report ready. */
-  private async warmUp(log: Logger): Promise<void> {
+  /**
+   * One zero-filled row, then one full batch, per worker: pays for first-run allocations, and
+   * sizes ONNX Runtime's memory arena for the largest batch before we report ready, so memory
+   * does not keep growing in steps as the first large batches arrive under load.
+   */
+  private async warmUp(log: Logger, maxRows: number): Promise<void> {
     const sig = this.signature as Signature;
-    const runs = Array.from({ length: this.config.workers }, async () => {
-      const feeds: Record<string, { type: (typeof DATATYPES)[keyof typeof DATATYPES]['ort']; dims: number[]; data: Tensor['data'] }> = {};
+    const feeds = (rows: number): Record<string, { type: (typeof DATATYPES)[keyof typeof DATATYPES]['ort']; dims: number[]; data: Tensor['data'] }> => {
+      const out: ReturnType<typeof feeds> = {};
       for (const s of sig.inputs) {
-        const dims = s.shape.map((d) => (d < 0 ? 1 : d));
-        feeds[s.name] = { type: DATATYPES[s.datatype].ort, dims, data: DATATYPES[s.datatype].make(dims.reduce((a, b) => a * b, 1)) };
+        const dims = s.shape.map((d, i) => (d < 0 ? (i === 0 ? rows : 1) : d));
+        out[s.name] = { type: DATATYPES[s.datatype].ort, dims, data: DATATYPES[s.datatype].make(dims.reduce((a, b) => a * b, 1)) };
       }
-      await (this.pool as WorkerPool).run(feeds);
+      return out;
+    };
+    const runs = Array.from({ length: this.config.workers }, async () => {
+      await (this.pool as WorkerPool).run(feeds(1));
+      if (maxRows > 1) await (this.pool as WorkerPool).run(feeds(maxRows));
     });
     const results = await Promise.allSettled(runs);
     for (const r of results) {

@@ -86,6 +86,38 @@ describe('bounded queue in front of the workers', () => {
   });
 });
 
+describe('health probes are answered before express', () => {
+  it('answers live and ready at once, with empty bodies, while the queue is full', async () => {
+    const ts = await startServer({ MODEL_URI: modelUri('slow'), MAX_QUEUE_SIZE: '1', MAX_BATCH_SIZE: '1' });
+    try {
+      const load = Promise.all(Array.from({ length: 6 }, () => postJson(inferUrl(ts), slowRequest)));
+      await new Promise((r) => setTimeout(r, 20));
+      for (const probe of ['live', 'ready']) {
+        const res = await fetch(`${ts.url}/v2/health/${probe}`);
+        assert.equal(res.status, 200, probe);
+        assert.equal(await res.text(), '', probe);
+      }
+      assert.equal((await fetch(`${ts.url}/v2/health/live`, { method: 'HEAD' })).status, 200);
+      const statuses = (await load).map((r) => r.status);
+      assert.ok(statuses.includes(503), `the queue was full: ${statuses.join(',')}`);
+    } finally {
+      await ts.close();
+    }
+  });
+
+  it('leaves other paths and methods to express', async () => {
+    const ts = await startServer(classifierEnv());
+    try {
+      const post = await postJson(`${ts.url}/v2/health/live`, {});
+      assert.equal(post.status, 404);
+      assert.equal(post.body.code, 'ROUTE_NOT_FOUND');
+      assert.equal((await fetch(`${ts.url}/v2/health/live?x=1`)).status, 200, 'express answers probes with a query');
+    } finally {
+      await ts.close();
+    }
+  });
+});
+
 describe('a model that fails at run time', () => {
   it('answers 500 INFERENCE_FAILED and keeps serving', async () => {
     const ts = await startServer({ MODEL_URI: modelUri('failing'), MAX_BATCH_SIZE: '1' });
