@@ -46,6 +46,7 @@ async function main(cfg: OperatorConfig): Promise<number> {
     informerOptions: (labelSelector) => ({
       kubeConfig: kc,
       objects: ctx.objects,
+      custom: ctx.custom,
       namespaces: cfg.namespaces,
       ...(labelSelector ? { labelSelector } : {}),
       clock,

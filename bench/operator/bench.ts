@@ -78,6 +78,7 @@ try {
     const informers = new InformerSet<ReturnType<typeof object> & { metadata: { namespace?: string; annotations?: Record<string, string> } }>(INFERENCE_SERVICES, {
       kubeConfig: kc,
       objects: KubernetesObjectApi.makeApiClient(kc),
+      custom: kc.makeApiClient(CustomObjectsApi),
       namespaces: [ns],
       clock: realClock,
       log: silentLogger,

@@ -1,6 +1,6 @@
 // Child process of bench.ts: caches every InferenceService of a namespace with the operator's
 // informer and prints its resident memory once synced (after a full GC).
-import { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
+import { CustomObjectsApi, KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import { realClock } from '../../operator/runtime/clock.ts';
 import { silentLogger } from '../../operator/runtime/log.ts';
 import { InformerSet } from '../../operator/runtime/resources.ts';
@@ -15,6 +15,7 @@ const baseline = process.memoryUsage().rss;
 const informers = new InformerSet(INFERENCE_SERVICES, {
   kubeConfig: kc,
   objects: KubernetesObjectApi.makeApiClient(kc),
+      custom: kc.makeApiClient(CustomObjectsApi),
   namespaces: [namespace],
   clock: realClock,
   log: silentLogger,

@@ -1,5 +1,5 @@
 // Informers for one resource type over all namespaces or a chosen few, behind one interface.
-import type { KubeConfig, KubernetesListObject, KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
+import type { CustomObjectsApi, KubeConfig, KubernetesListObject, KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
 import type { Clock } from './clock.ts';
 import { Informer } from './informer.ts';
 import type { ChangeHandler } from './informer.ts';
@@ -21,6 +21,42 @@ export function watchPath(rt: ResourceType, namespace?: string): string {
   return namespace ? `${base}/namespaces/${namespace}/${rt.plural}` : `${base}/${rt.plural}`;
 }
 
+/** Items per page of an informer's list of custom resources, as client-go's reflector pages. */
+export const LIST_PAGE_SIZE = 500;
+
+/**
+ * Lists every object of a type. Custom resources are listed in pages: one response for
+ * 10,000 objects is a string of tens of MB whose parse doubles the process's peak memory,
+ * and the peak is what RSS keeps. (KubernetesObjectApi.list drops the continue token, so
+ * pages go through CustomObjectsApi, which returns the raw list.) Built-in kinds are the
+ * operator's own children, filtered by label, and come in one list.
+ */
+export async function listAll<T extends KubernetesObject>(
+  objects: KubernetesObjectApi,
+  custom: CustomObjectsApi,
+  type: ResourceType,
+  namespace?: string,
+  labelSelector?: string,
+): Promise<KubernetesListObject<T>> {
+  if (!type.group) {
+    return (await objects.list<T>(apiVersionOf(type), type.kind, namespace, undefined, undefined, undefined, undefined, labelSelector)) as KubernetesListObject<T>;
+  }
+  const items: T[] = [];
+  let first: KubernetesListObject<T> | undefined;
+  let token: string | undefined;
+  do {
+    const req = { group: type.group, version: type.version, plural: type.plural, limit: LIST_PAGE_SIZE, ...(token ? { _continue: token } : {}), ...(labelSelector ? { labelSelector } : {}) };
+    const page = (namespace ? await custom.listNamespacedCustomObject({ ...req, namespace }) : await custom.listClusterCustomObject(req)) as KubernetesListObject<T> & {
+      metadata?: { continue?: string };
+    };
+    first ??= page;
+    for (const item of page.items) items.push(item);
+    token = page.metadata?.continue || undefined;
+  } while (token);
+  // Every page is served from the first page's snapshot: watch from its resourceVersion.
+  return { ...first!, items };
+}
+
 /** The cache an informer set offers to reconcilers. */
 export interface Cache<T> {
   get(namespace: string, name: string): T | undefined;
@@ -30,6 +66,7 @@ export interface Cache<T> {
 export interface InformerSetOptions {
   kubeConfig: KubeConfig;
   objects: KubernetesObjectApi;
+  custom: CustomObjectsApi;
   /** Empty: one informer over all namespaces. */
   namespaces: readonly string[];
   labelSelector?: string;
@@ -54,10 +91,7 @@ export class InformerSet<T extends KubernetesObject> implements Cache<T> {
           name,
           kubeConfig: opts.kubeConfig,
           path: watchPath(type, ns || undefined),
-          list: () =>
-            opts.objects.list<T>(apiVersionOf(type), type.kind, ns || undefined, undefined, undefined, undefined, undefined, opts.labelSelector) as Promise<
-              KubernetesListObject<T>
-            >,
+          list: () => listAll<T>(opts.objects, opts.custom, type, ns || undefined, opts.labelSelector),
           ...(opts.labelSelector ? { labelSelector: opts.labelSelector } : {}),
           clock: opts.clock,
           log: opts.log,

@@ -1,0 +1,51 @@
+// The informer lists in pages and still sees every object, for built-in kinds (typed list
+// metadata) and custom resources (raw JSON) alike.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { CustomObjectsApi, KubernetesObjectApi } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { dump } from 'js-yaml';
+import { realClock } from '../../operator/runtime/clock.ts';
+import { silentLogger } from '../../operator/runtime/log.ts';
+import { InformerSet, LIST_PAGE_SIZE } from '../../operator/runtime/resources.ts';
+import type { ResourceType } from '../../operator/runtime/resources.ts';
+import { kubeConfig, kubectlOk, testNamespace } from '../support/cluster.ts';
+
+const COUNT = LIST_PAGE_SIZE + 37;
+
+const kinds: Array<{ type: ResourceType; object: (name: string) => object }> = [
+  {
+    type: { group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps' },
+    object: (name) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { k: name } }),
+  },
+  {
+    type: { group: 'modelops.dev', version: 'v1alpha1', kind: 'InferenceService', plural: 'inferenceservices' },
+    object: (name) => ({ apiVersion: 'modelops.dev/v1alpha1', kind: 'InferenceService', metadata: { name }, spec: { model: { modelVersion: `${name}-v1` } } }),
+  },
+];
+
+describe('an informer over more objects than one list page', () => {
+  for (const { type, object } of kinds) {
+    it(`caches all ${COUNT} ${type.plural} of a namespace`, async (t) => {
+      const ns = await testNamespace(t, 'paging');
+      const names = Array.from({ length: COUNT }, (_, i) => `obj-${i}`);
+      await kubectlOk(['apply', '-f', '-'], { namespace: ns, input: names.map((n) => dump(object(n))).join('---\n') });
+      const kc = kubeConfig();
+      const informers = new InformerSet<KubernetesObject>(type, {
+        kubeConfig: kc,
+        objects: KubernetesObjectApi.makeApiClient(kc),
+      custom: kc.makeApiClient(CustomObjectsApi),
+        namespaces: [ns],
+        clock: realClock,
+        log: silentLogger,
+        relistPeriodMs: 0,
+      });
+      t.after(() => informers.stop());
+      await informers.start();
+      const cached = informers.list(ns).map((o) => o.metadata!.name!).filter((n) => n.startsWith('obj-'));
+      assert.equal(cached.length, COUNT);
+      assert.ok(informers.get(ns, `obj-${COUNT - 1}`), 'the last page is in the cache');
+      assert.equal(informers.get(ns, 'obj-0')?.metadata?.managedFields, undefined, 'managedFields are trimmed');
+    });
+  }
+});
