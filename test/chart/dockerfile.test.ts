@@ -40,7 +40,7 @@ describe('the operator Dockerfile', () => {
   it('runs as the chart runAsUser, never root, and starts operator/main.ts', () => {
     const user = finalStage.filter((l) => l.startsWith('USER ')).at(-1);
     assert.equal(user, `USER ${values.podSecurityContext.runAsUser}:${values.podSecurityContext.runAsGroup}`);
-    assert.equal(finalStage.at(-1), 'ENTRYPOINT ["node", "operator/main.ts"]');
+    assert.equal(finalStage.at(-1), 'ENTRYPOINT ["node", "--optimize-for-size", "--max-semi-space-size=1", "operator/main.ts"]');
     assert.match(finalStage.join('\n'), /^EXPOSE 8080 8081$/m);
     assert.deepEqual([values.metrics.port, values.health.port], [8080, 8081]);
   });
