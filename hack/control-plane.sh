@@ -24,10 +24,6 @@ while (($#)); do
 done
 PKI="$DIR/pki"; LOGS="$DIR/logs"; PIDS="$DIR/pids"
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
 gen_pki() {
   mkdir -p "$PKI"
   local o="openssl"
@@ -89,13 +85,8 @@ start() {
 }
 
 stop_component() {
-  local f="$PIDS/$1" pid
-  [[ -f "$f" ]] || die "$1 is not running from $DIR"
-  pid="$(cat "$f")"
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-  rm -f "$f"
+  [[ -f "$PIDS/$1" ]] || die "$1 is not running from $DIR"
+  stop_pid "$PIDS/$1"
 }
 
 start_component() {
@@ -203,16 +194,10 @@ MSG
 
 down() {
   [[ -d "$PIDS" ]] || { log "nothing runs from $DIR"; return; }
-  local f pid
   # Reverse order of start: clients first (an operator started by the demo), then the
   # scheduler and controller-manager, the apiserver, and etcd last.
   for name in operator kube-scheduler kube-controller-manager kube-apiserver etcd; do
-    f="$PIDS/$name"; [[ -f "$f" ]] || continue
-    pid="$(cat "$f")"
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    rm -f "$f"
+    stop_pid "$PIDS/$name"
   done
   if [[ -f "$DIR/state.env" ]]; then
     # shellcheck disable=SC1091

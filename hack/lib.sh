@@ -15,3 +15,19 @@ HELM_BIN_DIR="$MODELOPS_CACHE/helm/$HELM_VERSION/bin"
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# A free TCP port on loopback (the kernel picks it; a tiny race with other processes is accepted).
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Stops the process whose pid is in FILE (TERM, then KILL after 5 s) and removes FILE.
+stop_pid() {
+  local f="$1" pid
+  [[ -f "$f" ]] || return 0
+  pid="$(cat "$f")"
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  rm -f "$f"
+}

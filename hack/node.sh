@@ -27,10 +27,6 @@ NODE_IP=10.244.0.1
 PAUSE_IMAGE=localhost/modelops/pause:3.10
 CTR=(ctr --address "$NODE_DIR/containerd.sock" -n k8s.io)
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
 # The sandbox ("pause") image: a static Go program that waits for a signal, built with
 # buildah from scratch and cached as an OCI archive, since no registry is reachable.
 pause_image() {
@@ -203,16 +199,6 @@ CFG
     >"$NODE_DIR/kube-proxy.log" 2>&1 </dev/null &
   echo $! >"$NODE_DIR/kube-proxy.pid"
   log "node $NODE_NAME is Ready: Pods run as containers, Services route through kube-proxy"
-}
-
-stop_pid() {
-  local f="$1" pid
-  [[ -f "$f" ]] || return 0
-  pid="$(cat "$f")"
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-  rm -f "$f"
 }
 
 down() {

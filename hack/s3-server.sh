@@ -22,10 +22,6 @@ done
 [[ -n "$DIR" ]] || die "--dir DIR is required"
 VGW="$MODELOPS_CACHE/versitygw/$VERSITYGW_VERSION/bin/versitygw"
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
 up() {
   [[ -x "$VGW" ]] || die "versitygw $VERSITYGW_VERSION is not built: run hack/build-s3.sh"
   if [[ -f "$DIR/pid" ]] && kill -0 "$(cat "$DIR/pid")" 2>/dev/null; then
