@@ -25,9 +25,11 @@ NODE_BASE="localhost/modelops/node:$NODE_VERSION-$DEBIAN_SUITE-slim"
 DEBIAN_BASE="localhost/modelops/debian:$DEBIAN_SUITE-minbase"
 export BUILDAH_ISOLATION=chroot   # no container runtime is needed to build
 
-# The machine's CA bundle, for npm inside a build (traffic to the registry may pass a
-# TLS-inspecting proxy whose CA only the host trusts).
-BUILD_MOUNTS=(-v /etc/ssl/certs:/etc/ssl/certs:ro)
+# The machine's CA bundle, for npm and pip inside a build (traffic to the registries may
+# pass a TLS-inspecting proxy whose CA only the host trusts). Mounted beside, not over,
+# /etc/ssl/certs, which a build that installs ca-certificates must be able to write.
+HOST_CA=/run/modelops-host-ca.crt
+BUILD_MOUNTS=(-v "/etc/ssl/certs/ca-certificates.crt:$HOST_CA:ro")
 
 has_image() { buildah inspect --type image "$1" >/dev/null 2>&1; }
 
@@ -94,7 +96,7 @@ build_operator() {
   if [[ ! -s "$archive" ]]; then
     node_base
     npmrc="$(mktemp)"
-    printf 'cafile=/etc/ssl/certs/ca-certificates.crt\n' >"$npmrc"
+    printf 'cafile=%s\n' "$HOST_CA" >"$npmrc"
     log "building $ref (Dockerfile) on $NODE_BASE"
     buildah bud -q --layers=false --build-arg "NODE_IMAGE=$NODE_BASE" "${BUILD_MOUNTS[@]}" -v "$npmrc:/root/.npmrc:ro" \
       -t "$ref" -f "$REPO_ROOT/Dockerfile" "$REPO_ROOT" >/dev/null
@@ -113,7 +115,7 @@ build_trainer() {
   if [[ ! -s "$archive" ]]; then
     debian_base
     pipconf="$(mktemp)"
-    printf '[global]\ncert = /etc/ssl/certs/ca-certificates.crt\n' >"$pipconf"
+    printf '[global]\ncert = %s\n' "$HOST_CA" >"$pipconf"
     log "building $ref (runtime-images/trainer/Dockerfile, target cpu) on $DEBIAN_BASE"
     buildah bud -q --layers=false --target cpu --build-arg "CPU_BASE=$DEBIAN_BASE" "${BUILD_MOUNTS[@]}" -v "$pipconf:/etc/pip.conf:ro" \
       -t "$ref" -f "$dir/Dockerfile" "$dir" >/dev/null
