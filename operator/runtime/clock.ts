@@ -1,6 +1,11 @@
 // Time as a dependency: everything that waits or timestamps takes a Clock, so tests drive
 // time with FakeClock instead of monkey-patching timers.
 
+/** A Kubernetes MicroTime (RFC 3339 with exactly six fractional digits) for ms since the epoch. */
+export function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
 export interface Timer {
   cancel(): void;
 }

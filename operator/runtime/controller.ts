@@ -3,15 +3,14 @@
 // requeueAfter to wait on time, throws TerminalError for a spec that cannot work (recorded,
 // not retried), and throws anything else to be retried with backoff.
 import type { Clock } from './clock.ts';
-import { errorText } from './informer.ts';
+import { errorText } from './log.ts';
 import type { Logger } from './log.ts';
 import type { OperatorMetrics } from './metrics.ts';
+import { parseKey } from './keys.ts';
+import type { ObjectKey } from './keys.ts';
 import { WorkQueue } from './queue.ts';
 
-export interface ObjectKey {
-  namespace: string;
-  name: string;
-}
+export type { ObjectKey } from './keys.ts';
 
 export interface ReconcileResult {
   requeueAfterMs?: number;
@@ -26,14 +25,7 @@ export class TerminalError extends Error {
   override readonly name = 'TerminalError';
 }
 
-export function parseKey(key: string): ObjectKey {
-  const i = key.indexOf('/');
-  return i < 0 ? { namespace: '', name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
-}
-
-export function keyOf(obj: { metadata?: { namespace?: string; name?: string } }): string {
-  return `${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`;
-}
+export { keyOf, parseKey } from './keys.ts';
 
 export interface ControllerOptions {
   name: string;

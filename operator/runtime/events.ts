@@ -4,8 +4,9 @@
 import { randomBytes } from 'node:crypto';
 import { setHeaderOptions } from '@kubernetes/client-node';
 import type { EventsV1Api, KubernetesObject } from '@kubernetes/client-node';
+import { microTime } from './clock.ts';
 import type { Clock } from './clock.ts';
-import { errorText } from './informer.ts';
+import { errorText } from './log.ts';
 import type { Logger } from './log.ts';
 
 /**
@@ -49,10 +50,6 @@ interface Series {
 }
 
 const SERIES_WINDOW_MS = 10 * 60_000;
-
-function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-}
 
 export class EventRecorder {
   readonly #o: EventRecorderOptions;

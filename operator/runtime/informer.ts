@@ -7,6 +7,8 @@ import { ListWatch, Watch } from '@kubernetes/client-node';
 import type { KubeConfig, KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
 import { Backoff } from './backoff.ts';
 import type { Clock, Timer } from './clock.ts';
+import { keyOf, parseKey } from './keys.ts';
+import { errorText } from './log.ts';
 import type { Logger } from './log.ts';
 
 export type ChangeKind = 'add' | 'update' | 'delete';
@@ -45,10 +47,6 @@ class TrimmingWatch extends Watch {
   override watch(...[path, params, callback, done]: Parameters<Watch['watch']>): Promise<AbortController> {
     return super.watch(path, params, (phase, obj, raw) => callback(phase, phase === 'ERROR' ? obj : trimForCache(obj as KubernetesObject), raw), done);
   }
-}
-
-function keyOf(obj: KubernetesObject): string {
-  return `${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`;
 }
 
 export class Informer<T extends KubernetesObject> {
@@ -196,8 +194,8 @@ export class Informer<T extends KubernetesObject> {
       void old.stop();
       // Objects deleted while nothing watched them get their delete now.
       for (const [key, obj] of before) {
-        const [ns, name] = key.split('/') as [string, string];
-        if (!fresh.get(name, ns || undefined)) this.#dispatch(fresh, obj, 'delete');
+        const { namespace, name } = parseKey(key);
+        if (!fresh.get(name, namespace || undefined)) this.#dispatch(fresh, obj, 'delete');
       }
       this.#onListed();
       this.#scheduleRelist();
@@ -206,9 +204,4 @@ export class Informer<T extends KubernetesObject> {
     // (its adds repeat known objects), but they still enqueue: a relist is also a resync.
     this.#run(fresh);
   }
-}
-
-export function errorText(err: unknown): string {
-  if (err instanceof Error) return `${err.name}: ${err.message}`;
-  return String(err);
 }

@@ -5,9 +5,10 @@
 // clock.
 import { isDeepStrictEqual } from 'node:util';
 import type { CoordinationV1Api, V1Lease } from '@kubernetes/client-node';
+import { microTime } from './clock.ts';
 import type { Clock } from './clock.ts';
-import { errorText } from './informer.ts';
 import { isConflict, isNotFound } from './kube.ts';
+import { errorText } from './log.ts';
 import type { Logger } from './log.ts';
 
 export interface LeaderElectionOptions {
@@ -29,10 +30,6 @@ interface Record {
   leaseTransitions?: number;
   acquireTime?: string;
   renewTime?: string;
-}
-
-function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
 export class LeaderElector {
