@@ -29,7 +29,12 @@ export BUILDAH_ISOLATION=chroot   # no container runtime is needed to build
 # pass a TLS-inspecting proxy whose CA only the host trusts). Mounted beside, not over,
 # /etc/ssl/certs, which a build that installs ca-certificates must be able to write.
 HOST_CA=/run/modelops-host-ca.crt
-BUILD_MOUNTS=(-v "/etc/ssl/certs/ca-certificates.crt:$HOST_CA:ro")
+REGISTRY_CONF="$(mktemp -d)"
+trap 'rm -rf "$REGISTRY_CONF"' EXIT
+printf 'cafile=%s\n' "$HOST_CA" >"$REGISTRY_CONF/npmrc"
+printf '[global]\ncert = %s\n' "$HOST_CA" >"$REGISTRY_CONF/pip.conf"
+BUILD_MOUNTS=(-v "/etc/ssl/certs/ca-certificates.crt:$HOST_CA:ro"
+  -v "$REGISTRY_CONF/npmrc:/root/.npmrc:ro" -v "$REGISTRY_CONF/pip.conf:/etc/pip.conf:ro")
 
 has_image() { buildah inspect --type image "$1" >/dev/null 2>&1; }
 
@@ -88,42 +93,33 @@ context_key() {
   (cd "$REPO_ROOT" && git ls-files -s -- "$@" | sha256sum | cut -c1-12)
 }
 
-build_operator() {
-  local key ref archive npmrc
-  key="$(context_key Dockerfile .dockerignore package.json package-lock.json .npmrc operator)"
-  ref="localhost/modelops/operator:0.1.0"
-  archive="$CACHE/operator-$key.tar"
+# Builds REF with `buildah bud ARGS...` on the base that BASE_FN provides, unless the archive
+# for KEY is cached; prints the archive.
+bud_archive() {
+  local name="$1" ref="$2" key="$3" base_fn="$4"; shift 4
+  local archive="$CACHE/$name-$key.tar"
   if [[ ! -s "$archive" ]]; then
-    node_base
-    npmrc="$(mktemp)"
-    printf 'cafile=%s\n' "$HOST_CA" >"$npmrc"
-    log "building $ref (Dockerfile) on $NODE_BASE"
-    buildah bud -q --layers=false --build-arg "NODE_IMAGE=$NODE_BASE" "${BUILD_MOUNTS[@]}" -v "$npmrc:/root/.npmrc:ro" \
-      -t "$ref" -f "$REPO_ROOT/Dockerfile" "$REPO_ROOT" >/dev/null
-    rm -f "$npmrc"
+    "$base_fn"
+    log "building $ref"
+    buildah bud -q --layers=false "${BUILD_MOUNTS[@]}" -t "$ref" "$@" >/dev/null
     buildah push -q "$ref" "oci-archive:$archive.tmp:$ref"
     mv "$archive.tmp" "$archive"
   fi
   echo "$archive"
 }
 
+build_operator() {
+  bud_archive operator localhost/modelops/operator:0.1.0 \
+    "$(context_key Dockerfile .dockerignore package.json package-lock.json .npmrc operator)" node_base \
+    --build-arg "NODE_IMAGE=$NODE_BASE" -f "$REPO_ROOT/Dockerfile" "$REPO_ROOT"
+}
+
+# The CPU target of the trainer's Dockerfile, on the stand-in for debian:bookworm-slim.
 build_trainer() {
-  local key ref archive pipconf dir="$REPO_ROOT/runtime-images/trainer"
-  key="$(context_key runtime-images/trainer/Dockerfile runtime-images/trainer/.dockerignore runtime-images/trainer/requirements-image-cpu.txt runtime-images/trainer/modelops_trainer)"
-  ref="localhost/modelops/trainer:0.1.0"
-  archive="$CACHE/trainer-$key.tar"
-  if [[ ! -s "$archive" ]]; then
-    debian_base
-    pipconf="$(mktemp)"
-    printf '[global]\ncert = %s\n' "$HOST_CA" >"$pipconf"
-    log "building $ref (runtime-images/trainer/Dockerfile, target cpu) on $DEBIAN_BASE"
-    buildah bud -q --layers=false --target cpu --build-arg "CPU_BASE=$DEBIAN_BASE" "${BUILD_MOUNTS[@]}" -v "$pipconf:/etc/pip.conf:ro" \
-      -t "$ref" -f "$dir/Dockerfile" "$dir" >/dev/null
-    rm -f "$pipconf"
-    buildah push -q "$ref" "oci-archive:$archive.tmp:$ref"
-    mv "$archive.tmp" "$archive"
-  fi
-  echo "$archive"
+  local dir="$REPO_ROOT/runtime-images/trainer"
+  bud_archive trainer localhost/modelops/trainer:0.1.0 \
+    "$(context_key runtime-images/trainer/Dockerfile runtime-images/trainer/.dockerignore runtime-images/trainer/requirements-image-cpu.txt runtime-images/trainer/modelops_trainer)" debian_base \
+    --target cpu --build-arg "CPU_BASE=$DEBIAN_BASE" -f "$dir/Dockerfile" "$dir"
 }
 
 archive_of() {
