@@ -12,6 +12,8 @@ describe('loadConfig', () => {
     assert.equal(c.leaderElect, false);
     assert.equal(c.kubeApiQps, 20);
     assert.equal(c.kubeApiBurst, 30);
+    assert.equal(c.operatorImage, 'localhost/modelops/operator:0.1.0');
+    assert.equal(c.artifactStoreSecret, undefined);
   });
   it('reads MODELOPS_* variables, and a flag wins over its variable', () => {
     const c = loadConfig(['--workers=8'], { MODELOPS_WORKERS: '2', MODELOPS_NAMESPACES: 'a, b', MODELOPS_LEADER_ELECT: 'true', POD_NAMESPACE: 'ops', POD_NAME: 'op-0' });
@@ -28,6 +30,7 @@ describe('loadConfig', () => {
     [['--log-level=loud'], {}, /--log-level: expected debug, info, warn or error/],
     [['--namespaces=Bad_NS'], {}, /--namespaces: "Bad_NS" is not a namespace name/],
     [['--artifact-store=gs://x'], {}, /--artifact-store: expected s3:\/\/bucket\/prefix or file:\/\/\/path/],
+    [['--artifact-store-secret=S3 Creds'], {}, /--artifact-store-secret: "S3 Creds" is not a Secret name/],
     [['--no-such-flag'], {}, /Unknown option '--no-such-flag'.*flags: --namespaces/],
   ];
   for (const [argv, env, message] of bad) {

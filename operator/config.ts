@@ -16,6 +16,14 @@ export interface OperatorConfig {
   artifactStore: string | undefined;
   trainerImage: string;
   serverImage: string;
+  /** The operator's own image: the Dataset ingest Jobs run its data command. */
+  operatorImage: string;
+  /**
+   * A Secret, in each namespace where Jobs run, whose keys give those Jobs the artifact store's
+   * credentials and endpoint (AWS_* for s3://). Empty: the Jobs get none (a file:// store, or
+   * credentials from the node's identity).
+   */
+  artifactStoreSecret: string | undefined;
   kubeApiQps: number;
   kubeApiBurst: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -41,6 +49,8 @@ const FLAGS = {
   'artifact-store': { type: 'string', default: '' },
   'trainer-image': { type: 'string', default: 'localhost/modelops/trainer:0.1.0' },
   'server-image': { type: 'string', default: 'localhost/modelops/server:0.1.0' },
+  'operator-image': { type: 'string', default: 'localhost/modelops/operator:0.1.0' },
+  'artifact-store-secret': { type: 'string', default: '' },
   'kube-api-qps': { type: 'string', default: '20' },
   'kube-api-burst': { type: 'string', default: '30' },
   'log-level': { type: 'string', default: 'info' },
@@ -74,6 +84,12 @@ function boolean(flag: string, value: string): boolean {
   if (value === 'true' || value === '') return true;
   if (value === 'false') return false;
   throw new ConfigError(`--${flag}: expected true or false, got "${value}"`);
+}
+
+function secretName(flag: string, value: string): string | undefined {
+  if (!value) return undefined;
+  if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(value)) throw new ConfigError(`--${flag}: "${value}" is not a Secret name`);
+  return value;
 }
 
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConfig {
@@ -123,6 +139,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
     artifactStore,
     trainerImage: get('trainer-image'),
     serverImage: get('server-image'),
+    operatorImage: get('operator-image'),
+    artifactStoreSecret: secretName('artifact-store-secret', get('artifact-store-secret')),
     kubeApiQps: positive('kube-api-qps', get('kube-api-qps'), false),
     kubeApiBurst: positive('kube-api-burst', get('kube-api-burst'), true),
     logLevel: logLevel as OperatorConfig['logLevel'],

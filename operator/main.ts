@@ -2,6 +2,7 @@
 // metrics and probes, and a clean shutdown on SIGTERM.
 import { CoordinationV1Api, CustomObjectsApi, EventsV1Api, KubernetesObjectApi } from '@kubernetes/client-node';
 import { pino } from 'pino';
+import { openStore } from './artifacts/open.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import type { OperatorConfig } from './config.ts';
 import type { ControllerContext } from './controllers/context.ts';
@@ -43,6 +44,8 @@ async function main(cfg: OperatorConfig): Promise<number> {
     log,
     metrics,
     workers: cfg.workers,
+    config: cfg,
+    store: cfg.artifactStore ? openStore(cfg.artifactStore, process.env) : undefined,
     informerOptions: (labelSelector) => ({
       kubeConfig: kc,
       objects: ctx.objects,

@@ -1,6 +1,8 @@
 // What every controller gets from the operator: API clients, the event recorder, clock,
 // logger, metrics, and how to build informers for the watched namespaces.
 import type { CustomObjectsApi, KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
+import type { ArtifactStore } from '../artifacts/store.ts';
+import type { OperatorConfig } from '../config.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { EventRecorder } from '../runtime/events.ts';
 import type { Logger } from '../runtime/log.ts';
@@ -16,5 +18,9 @@ export interface ControllerContext {
   log: Logger;
   metrics: OperatorMetrics;
   workers: number;
+  /** Images, the artifact store's URI and credentials Secret, the Prometheus URL. */
+  config: Pick<OperatorConfig, 'trainerImage' | 'serverImage' | 'operatorImage' | 'artifactStore' | 'artifactStoreSecret' | 'prometheusUrl'>;
+  /** The artifact store as the operator itself reaches it (its own environment's credentials); undefined when none is configured. */
+  store: ArtifactStore | undefined;
   informerOptions(labelSelector?: string): InformerSetOptions;
 }
