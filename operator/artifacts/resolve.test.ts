@@ -92,7 +92,11 @@ describe('ArtifactReader', () => {
     await assert.rejects(reader.open(pathToFileURL(join(dir, 'store', 'nope.onnx')).href), ArtifactNotFoundError);
     await assert.rejects(reader.open(`${base}/nope.onnx`), ArtifactNotFoundError);
     await assert.rejects(reader.open(`${base}/broken`), ArtifactUnreachableError);
-    await assert.rejects(reader.open('http://127.0.0.1:1/m.onnx'), ArtifactUnreachableError);
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((r) => closed.close(r));
+    await assert.rejects(reader.open(`http://127.0.0.1:${port}/m.onnx`), new RegExp(`GET http://127.0.0.1:${port}/m.onnx failed: ECONNREFUSED`));
     await assert.rejects(reader.open('pvc://claim/m.onnx'), UnsupportedArtifactError);
   });
   it('deletes only what lies in its own store', async () => {

@@ -130,7 +130,9 @@ export class ArtifactReader {
     try {
       res = await (this.#o.fetch ?? globalThis.fetch)(loc.url, { redirect: 'follow' });
     } catch (err) {
-      throw new ArtifactUnreachableError(`GET ${loc.url} failed: ${(err as Error).message}`);
+      // fetch says only "fetch failed"; the reason (ECONNREFUSED, a TLS error) is its cause.
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      throw new ArtifactUnreachableError(`GET ${loc.url} failed: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
     }
     if (res.status === 404 || res.status === 410) {
       await res.body?.cancel();

@@ -3,7 +3,7 @@
 import { setHeaderOptions } from '@kubernetes/client-node';
 import type { CustomObjectsApi } from '@kubernetes/client-node';
 import type { ModelVersion, ModelVersionStatus } from '../../api/v1alpha1/types.ts';
-import { hashStream, UnsupportedArtifactError } from '../../artifacts/resolve.ts';
+import { ArtifactUnreachableError, hashStream, UnsupportedArtifactError } from '../../artifacts/resolve.ts';
 import type { ArtifactReader } from '../../artifacts/resolve.ts';
 import { ArtifactNotFoundError } from '../../artifacts/store.ts';
 import type { Clock } from '../../runtime/clock.ts';
@@ -80,7 +80,7 @@ export class ModelVersionReconciler implements Reconciler {
     } catch (err) {
       if (err instanceof ArtifactNotFoundError) return missing(uri);
       if (err instanceof UnsupportedArtifactError) return { result: 'invalid', reason: Reasons.UnsupportedArtifactURI, message: err.message, final: true };
-      return unreachable(uri, errorText(err), this.#d.storeRoot === undefined);
+      return unreachable(uri, err instanceof ArtifactUnreachableError ? err.message : errorText(err), this.#d.storeRoot === undefined);
     }
   }
 
