@@ -48,11 +48,11 @@ async function namespace(prefix: string): Promise<string> {
   return name;
 }
 
-async function startOp(): Promise<OperatorProcess> {
+async function startOp(env: Record<string, string> = {}): Promise<OperatorProcess> {
   op = await startOperator({
     kubeconfig,
     args: [`--namespaces=${ns}`, '--workers=4', `--artifact-store=s3://${s3.bucket}/models`],
-    env: { POD_NAMESPACE: opNs, ...s3.env },
+    env: { POD_NAMESPACE: opNs, ...s3.env, ...env },
   });
   ops.push(op);
   return op;
@@ -356,6 +356,31 @@ describe('deletion policy', () => {
     assert.ok(await store.head(key));
     await startOp();
     await waitFor('later-v1 gone', async () => (await get('later-v1')) === undefined);
+    assert.equal(await store.head(key), undefined);
+  });
+  it('a store that fails keeps the object (finalizer) and retries until the artifact is gone', async () => {
+    const key = 'ml/stubborn/1/model.onnx';
+    const uri = await upload(key);
+    await apply(version('stubborn-v1', { artifact: { uri, digest }, deletionPolicy: 'Delete' }));
+    await phase('stubborn-v1', 'Ready');
+    await waitFor('the finalizer', async () => (await get('stubborn-v1'))?.metadata.finalizers?.includes('modelops.dev/artifact'));
+    // The same store, reached through an endpoint where nothing listens.
+    await op!.stop();
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const dead = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise((r) => closed.close(r));
+    await startOp({ AWS_ENDPOINT_URL: dead, AWS_ENDPOINT_URL_S3: dead });
+    await kubectlOk(['delete', 'mv', 'stubborn-v1', '--wait=false'], { namespace: ns });
+    const failed = await eventWith('stubborn-v1', 'ArtifactDeleteFailed');
+    assert.equal(failed.type, 'Warning');
+    assert.match(failed.note, new RegExp(`^could not delete ${uri}: .*; the ModelVersion stays \\(finalizer modelops.dev/artifact\\) until it succeeds`));
+    assert.ok((await get('stubborn-v1'))?.metadata.deletionTimestamp, 'the object stays while the artifact does');
+    assert.ok(await store.head(key));
+
+    await op!.stop();
+    await startOp();
+    await waitFor('stubborn-v1 gone', async () => (await get('stubborn-v1')) === undefined);
     assert.equal(await store.head(key), undefined);
   });
 });
