@@ -14,6 +14,7 @@ import { Reasons } from '../../runtime/events.ts';
 import type { EventRecorder } from '../../runtime/events.ts';
 import { errorText } from '../../runtime/log.ts';
 import type { Logger } from '../../runtime/log.ts';
+import { isConflict } from '../../runtime/kube.ts';
 import type { Cache } from '../../runtime/resources.ts';
 import { writeStatus } from '../../runtime/status.ts';
 import { planAliases, planChangesSomething, sameSet } from './aliases.ts';
@@ -50,16 +51,24 @@ export class ModelVersionReconciler implements Reconciler {
     let mv = this.#d.modelVersions.get(key.namespace, key.name);
     if (!mv) return; // gone: the aliases it held went with it
     if (mv.metadata.deletionTimestamp) {
-      await this.#settleAliases(mv, log);
-      return this.#cleanUp(mv, log);
+      // A version being deleted lets go of its aliases first.
+      return this.#cleanUp((await this.#settleAliases(mv, log)) ?? mv, log);
     }
 
     const finalizers = desiredFinalizers(mv);
     if (finalizers) mv = await this.#patch(mv, { metadata: { finalizers } });
 
     const outcome = needsValidation(mv) ? await this.#validate(mv) : undefined;
-    const status = computeStatus(mv, outcome, new Date(this.#d.clock.now()));
-    if (await writeStatus(this.#d.custom, MODEL_VERSIONS, mv, status)) log.debug('status updated');
+    let status = computeStatus(mv, outcome, new Date(this.#d.clock.now()));
+    try {
+      if (await writeStatus(this.#d.custom, MODEL_VERSIONS, mv, status)) log.debug('status updated');
+    } catch (err) {
+      // The object changed during a long read: keep what was read rather than read it again.
+      if (!outcome || !isConflict(err)) throw err;
+      mv = (await this.#d.custom.getNamespacedCustomObject({ ...MODEL_VERSIONS, namespace: key.namespace, name: key.name })) as ModelVersion;
+      status = computeStatus(mv, outcome, new Date(this.#d.clock.now()));
+      await writeStatus(this.#d.custom, MODEL_VERSIONS, mv, status);
+    }
     if (outcome) await this.#reportOutcome(mv, outcome, log);
     // The alias pass sees this version as just written, without waiting for the watch.
     await this.#settleAliases({ ...mv, status }, log);
@@ -105,7 +114,7 @@ export class ModelVersionReconciler implements Reconciler {
    * added, every write guarded by the resourceVersion it was planned from. So no two
    * versions ever show the same alias, even for a moment.
    */
-  async #settleAliases(mv: ModelVersion, log: Logger): Promise<void> {
+  async #settleAliases(mv: ModelVersion, log: Logger): Promise<ModelVersion | undefined> {
     const { namespace } = mv.metadata;
     const model = mv.spec.model;
     const cached = this.#d.modelVersions.list(namespace).filter((o) => o.spec.model === model && o.metadata.uid !== mv.metadata.uid);
@@ -114,14 +123,15 @@ export class ModelVersionReconciler implements Reconciler {
     for (const r of cachedPlan.refused.filter((r) => r.name === mv.metadata.name)) {
       await this.#d.events.record(mv, 'Warning', Reasons.AliasRefused, 'Alias', `alias ${r.alias} is not given to an Invalid version; it stays where it is`);
     }
-    if (!planChangesSomething(views, cachedPlan)) return;
+    if (!planChangesSomething(views, cachedPlan)) return undefined;
 
-    await this.#models.run(`${namespace}/${model}`, async () => {
+    return this.#models.run(`${namespace}/${model}`, async () => {
       const fresh = (await this.#d.listFresh(namespace)).filter((o) => o.spec.model === model);
       const freshViews = fresh.map(viewOf);
       const plan = planAliases(freshViews);
-      if (!planChangesSomething(freshViews, plan)) return;
-      await this.#carryOut(new Map(fresh.map((o) => [o.metadata.name!, o])), plan, log);
+      const latest = new Map(fresh.map((o) => [o.metadata.name!, o]));
+      if (planChangesSomething(freshViews, plan)) await this.#carryOut(latest, plan, log);
+      return latest.get(mv.metadata.name!);
     });
   }
 
