@@ -41,6 +41,14 @@ describe('observeRun', () => {
     assert.equal(v.finishedAt, '2026-12-01T10:01:02Z');
     assert.equal(v.result?.version.version, 'aaaaaaaaaaaa');
   });
+  it('waits for the result while the Pod cache still shows the Pod running', () => {
+    const v = observeRun(job('w-1', complete), [pod('w-1-a', { phase: 'Running' })]);
+    assert.equal(v.state, 'Active');
+    assert.match(v.waiting!.message, /has finished; reading its result/);
+    const gone = observeRun(job('w-1', complete), []);
+    assert.equal(gone.state, 'Succeeded');
+    assert.equal(gone.result, undefined);
+  });
   it('takes the ingest\'s own reason and message (rule, column, count) for a failed run', () => {
     const message = JSON.stringify({ ok: false, reason: 'ValidationFailed', exitCode: 3, message: 'maxInvalidFraction: 1 of 10 rows break a column rule; temp min: 1 row below -30 (first at data row 4)' });
     const v = observeRun(job('w-1', failed('PodFailurePolicy')), [pod('w-1-a', terminated(3, message))]);

@@ -80,6 +80,10 @@ export function observeRun(job: V1Job, pods: readonly V1Pod[]): RunView {
   };
   const ordered = latestFirst(pods, CONTAINER);
   const outcome = jobOutcome(job);
+  // The Job's informer can be ahead of the Pods': a Pod still running in the cache has not
+  // told its result yet. Wait for it rather than report a run without one.
+  const lagging = pods.some((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed' && !p.metadata?.deletionTimestamp);
+  const reading = { ...base, state: 'Active' as const, waiting: { blocked: false, message: `ingest Job ${base.job} has finished; reading its result from its Pod` } };
 
   if (outcome.state === 'Succeeded') {
     const finishedAt = seconds(outcome.completionTime);
@@ -92,6 +96,7 @@ export function observeRun(job: V1Job, pods: readonly V1Pod[]): RunView {
         break;
       }
     }
+    if (!result && lagging) return reading;
     return { ...base, state: 'Succeeded', ...(finishedAt ? { finishedAt } : {}), ...(result ? { result } : {}) };
   }
 
@@ -102,6 +107,7 @@ export function observeRun(job: V1Job, pods: readonly V1Pod[]): RunView {
       failure = podFailure(pod);
       if (failure || containerTermination(pod, CONTAINER)) break;
     }
+    if (!failure && lagging) return reading;
     if (failure && !OWN_REASONS.has(failure.reason)) failure = { reason: 'IngestFailed', message: `${failure.reason}: ${failure.message}` };
     failure ??= { reason: 'IngestFailed', message: explainFailure(job, pods, CONTAINER) };
     return { ...base, state: 'Failed', ...(finishedAt ? { finishedAt } : {}), failure };
