@@ -129,8 +129,11 @@ export function observeRun(job: V1Job, pods: readonly V1Pod[]): RunView {
     if (problem) return { ...base, state: 'Active', waiting: { blocked: true, message: `ingest Job ${base.job}: ${problem}${previous}` } };
   }
   const pod = live[0];
+  const ended = ordered[0];
   const message = !pod
-    ? `ingest Job ${base.job} is starting (waiting for its Pod)`
+    ? ended?.status?.phase === 'Succeeded'
+      ? `ingest Job ${base.job} is finishing (Pod ${ended.metadata?.name} has ended)`
+      : `ingest Job ${base.job} is starting (waiting for ${ended ? 'its next Pod' : 'its Pod'})`
     : pod.status?.phase === 'Running'
       ? `ingest Job ${base.job} is running (Pod ${pod.metadata?.name})`
       : `ingest Job ${base.job} is waiting for Pod ${pod.metadata?.name} to start`;
