@@ -58,6 +58,20 @@ const dataset = (name: string, spec: DatasetSpec, annotations?: Record<string, s
   spec,
 });
 
+/** A ModelVersion trained on `version` of Dataset `ds`, as a TrainingJob would register it. */
+const modelVersion = (name: string, ds: string, version: string) => ({
+  apiVersion: 'modelops.dev/v1alpha1',
+  kind: 'ModelVersion',
+  metadata: { name },
+  spec: {
+    model: 'grow-model',
+    version: 1,
+    artifact: { uri: 's3://models/grow-model/1/model.onnx', digest: `sha256:${'0'.repeat(64)}`, format: 'onnx' },
+    signature: { inputs: [{ name: 'wind', datatype: 'FP32', shape: [-1, 1], feature: 'wind' }], outputs: [{ name: 'label', datatype: 'BYTES', shape: [-1] }] },
+    lineage: { dataset: { name: ds, version } },
+  },
+});
+
 async function getJson(args: string[], namespace: string): Promise<any> {
   return JSON.parse(await kubectlOk([...args, '-o', 'json'], { namespace }));
 }
@@ -249,29 +263,36 @@ describe('the Dataset controller', () => {
     assert.deepEqual(missing.status.currentVersion, first.currentVersion);
   });
 
-  it('removes versions beyond retention.maxVersions from the history and the store, oldest first', async (t) => {
+  it('removes versions beyond retention.maxVersions from the history and the store, but not one a ModelVersion names', async (t) => {
     const { ns, start } = await setup(t);
     await start();
     const uri = await source('grow.csv', rows(200));
     await kubectlOk(['apply', '-f', '-'], { namespace: ns, input: dump(dataset('grow', seattleSpec(uri, { retention: { maxVersions: 2 } }))) });
     let ds = await ingested(ns, 'grow');
-    const digests = [ds.status.currentVersion.digest];
-    for (const n of [300, 400]) {
+    const versions = [ds.status.currentVersion];
+    // A model trained on the first version keeps it (keepReferenced defaults to true).
+    await kubectlOk(['apply', '-f', '-'], { namespace: ns, input: dump(modelVersion('grow-model-v1', 'grow', versions[0].version)) });
+    for (const n of [300, 400, 500]) {
       await writeFile(join(files, 'grow.csv'), rows(n));
       await kubectlOk(['annotate', 'mds', 'grow', `modelops.dev/refresh=${n}`, '--overwrite'], { namespace: ns });
       ds = await ingested(ns, 'grow', ds.status.lastIngestTime);
       assert.equal(ds.status.currentVersion.rows, n);
-      digests.unshift(ds.status.currentVersion.digest);
+      versions.unshift(ds.status.currentVersion);
     }
-    ds = await waitFor('the oldest version to leave the history', async () => {
+    // versions: 500, 400, 300, 200 rows. Kept: the newest two, and 200 (referenced); 300 goes.
+    ds = await waitFor('the unreferenced old version to leave the history', async () => {
       const o = await getJson(['get', 'mds', 'grow'], ns);
-      return o.status.versions.length === 2 ? o : undefined;
+      return o.status.versions.length === 3 ? o : undefined;
     });
-    assert.deepEqual(ds.status.versions.map((v: any) => v.digest), digests.slice(0, 2));
-    assert.equal(await store.exists(datasetDataKey(ns, 'grow', digests[2]!)), false, 'oldest data removed');
-    assert.equal(await store.exists(datasetProfileKey(ns, 'grow', digests[2]!)), false, 'oldest profile removed');
-    for (const d of digests.slice(0, 2)) assert.equal(await store.exists(datasetDataKey(ns, 'grow', d)), true);
-    assert.ok((await events(ns, 'grow')).some((e) => e.reason === 'VersionsRemoved'));
+    assert.deepEqual(ds.status.versions.map((v: any) => v.rows), [500, 400, 200]);
+    const removed = versions[2];
+    assert.equal(removed.rows, 300);
+    assert.equal(await store.exists(datasetDataKey(ns, 'grow', removed.digest)), false, 'its data removed');
+    assert.equal(await store.exists(datasetProfileKey(ns, 'grow', removed.digest)), false, 'its profile removed');
+    for (const v of ds.status.versions) assert.equal(await store.exists(datasetDataKey(ns, 'grow', v.digest)), true, `${v.rows} rows kept`);
+    const note = (await events(ns, 'grow')).find((e) => e.reason === 'VersionsRemoved')?.note;
+    assert.equal(note, `removed version ${removed.version} from the history and the artifact store (retention.maxVersions 2)`);
+    assert.equal((await ingestJobs(ns)).length, 3, 'old ingest Jobs are deleted, the newest three stay');
   });
 
   it('killed after starting an ingest and started again, converges on the one Job', async (t) => {
