@@ -340,4 +340,28 @@ describe('the Dataset controller', () => {
     assert.match(ready(ds).message, /image localhost\/modelops\/operator:missing cannot be pulled \(ErrImagePull/);
     assert.ok((await events(ns, 'weather')).some((e) => e.type === 'Warning' && e.reason === 'IngestBlocked'));
   });
+
+  it('refreshes on its schedule: the same bytes keep the version, and the schedule is recorded', async (t) => {
+    const { ns, start } = await setup(t);
+    await start();
+    const uri = await source('cron.csv', seattle);
+    await kubectlOk(['apply', '-f', '-'], { namespace: ns, input: dump(dataset('weather', seattleSpec(uri, { refresh: { schedule: '* * * * *' } }))) });
+    const first = await ingested(ns, 'weather');
+    // The first scheduled time is the next minute after the Dataset was created.
+    const ds = await waitFor(
+      'a scheduled refresh',
+      async () => {
+        const o = await getJson(['get', 'mds', 'weather'], ns);
+        return /^weather-ingest-\d+$/.test(o.status.ingestJob) && o.status.phase === 'Ready' ? o : undefined;
+      },
+      90_000,
+      500,
+    );
+    const minutes = Number(ds.status.ingestJob.split('-').pop());
+    assert.equal(ds.status.lastScheduleTime, new Date(minutes * 60_000).toISOString().replace('.000Z', 'Z'));
+    assert.ok(Date.parse(ds.status.nextRefreshTime) > Date.parse(ds.status.lastScheduleTime));
+    assert.deepEqual(ds.status.currentVersion, first.status.currentVersion);
+    assert.deepEqual(ds.status.versions, [first.status.currentVersion]);
+    assert.equal(ready(ds).status, 'True');
+  });
 });
