@@ -364,4 +364,29 @@ describe('the Dataset controller', () => {
     assert.deepEqual(ds.status.versions, [first.status.currentVersion]);
     assert.equal(ready(ds).status, 'True');
   });
+
+  it('reports a Job of its name that it does not own, and never adopts it', async (t) => {
+    const { ns, start } = await setup(t);
+    await start();
+    // Suspended, so the Job controller makes no Pods of it.
+    const stranger = {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'weather-ingest-g1' },
+      spec: { suspend: true, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } },
+    };
+    await kubectlOk(['apply', '-f', '-'], { namespace: ns, input: dump(stranger) });
+    const before = await getJson(['get', 'job', 'weather-ingest-g1'], ns);
+    const uri = await source('taken.csv', seattle);
+    await kubectlOk(['apply', '-f', '-'], { namespace: ns, input: dump(dataset('weather', seattleSpec(uri))) });
+    const ds = await waitFor('the ResourceExists condition', async () => {
+      const o = await getJson(['get', 'mds', 'weather'], ns);
+      return ready(o)?.reason === 'ResourceExists' ? o : undefined;
+    });
+    assert.match(ready(ds).message, /Job weather-ingest-g1 already exists and is not managed by Dataset weather; delete or rename it/);
+    assert.ok((await events(ns, 'weather')).some((e) => e.type === 'Warning' && e.reason === 'ResourceExists'));
+    const after = await getJson(['get', 'job', 'weather-ingest-g1'], ns);
+    assert.equal(after.metadata.ownerReferences, undefined, 'not adopted');
+    assert.equal(after.metadata.resourceVersion, before.metadata.resourceVersion, 'not touched');
+  });
 });

@@ -21,9 +21,11 @@ import { writeStatus } from '../../runtime/status.ts';
 import { ANNOTATION_SCHEDULED_AT, desiredIngestJob, ingestJobName } from './desired.ts';
 import { isReferenced, keepsReferenced, referencedVersions, retentionCandidates } from './retention.ts';
 import { newestJob, observeRun } from './run.ts';
+import type { RunView } from './run.ts';
 import { computeStatus } from './status.ts';
 import type { Observed } from './status.ts';
 import { planRun } from './trigger.ts';
+import type { Plan } from './trigger.ts';
 import { DATASETS, MODEL_VERSIONS } from './types.ts';
 
 export interface DatasetDeps {
@@ -88,7 +90,7 @@ export class DatasetReconciler implements Reconciler {
       terminal = `spec.refresh: ${err.message}`;
     }
 
-    let plan: ReturnType<typeof planRun> | undefined;
+    let plan: Plan | undefined;
     let toStart: V1Job | undefined;
     if (terminal) {
       observed.blocked = { reason: Reasons.InvalidSpec, message: terminal };
@@ -238,7 +240,7 @@ export class DatasetReconciler implements Reconciler {
   }
 
   /** Events for what changed between the stored status and the new one. */
-  async #recordTransitions(ds: Dataset, status: DatasetStatus, run: ReturnType<typeof observeRun> | undefined): Promise<void> {
+  async #recordTransitions(ds: Dataset, status: DatasetStatus, run: RunView | undefined): Promise<void> {
     const before = ds.status ?? {};
     const ev = this.#d.events;
     if (run && status.lastIngestTime && status.lastIngestTime !== before.lastIngestTime) {

@@ -5,6 +5,7 @@ import type { Dataset, DatasetStatus, DatasetVersion } from '../../api/v1alpha1/
 import { findCondition, setCondition } from '../../runtime/conditions.ts';
 import type { Condition, ConditionUpdate } from '../../runtime/conditions.ts';
 import { Reasons } from '../../runtime/events.ts';
+import { ANNOTATION_REFRESH } from './desired.ts';
 import { HISTORY_LIMIT } from './retention.ts';
 import type { RunView } from './run.ts';
 
@@ -63,7 +64,7 @@ export function computeStatus(ds: Dataset, observed: Observed, now: Date): Datas
         set({ type: 'Ready', status: 'True', reason: Reasons.Ingested, message: `version ${v.version} (${v.rows} rows${dropped}) is current${trimmed}` });
       } else {
         status.phase = 'Failed';
-        set({ type: 'Ready', status: 'False', reason: Reasons.IngestFailed, message: `ingest Job ${run.job} succeeded but its Pod, which holds the result, is gone; set the ${'modelops.dev/refresh'} annotation to a new value to ingest again${currentText(status)}` });
+        set({ type: 'Ready', status: 'False', reason: Reasons.IngestFailed, message: `ingest Job ${run.job} succeeded but its Pod, which holds the result, is gone; set the ${ANNOTATION_REFRESH} annotation to a new value to ingest again${currentText(status)}` });
       }
     } else if (run.state === 'Failed' && fresh) {
       status.lastIngestTime = run.finishedAt!;
