@@ -80,6 +80,14 @@ describe('computeStatus', () => {
     const s = computeStatus(ds(b), { run: succeeded(version('a'), 'weather-ingest-g2', '2026-12-01T10:00:00Z') }, now);
     assert.deepEqual(s.currentVersion, version('b'));
   });
+  it('keeps a recorded result when the run\'s Pod is gone later, and says so when it was never read', () => {
+    const good = computeStatus(ds(), { run: succeeded(version('a')) }, now);
+    const { result: _, ...podGone } = succeeded(version('a'));
+    assert.deepEqual(computeStatus(ds(good), { run: podGone }, now), good);
+    const never = computeStatus(ds(), { run: podGone }, now);
+    assert.equal(ready(never)?.reason, 'IngestFailed');
+    assert.match(ready(never)!.message!, /its Pod, which holds the result, is gone; set the modelops.dev\/refresh annotation/);
+  });
   it('while a spec run is active: Ingesting, Ready=False saying what is awaited', () => {
     const good = computeStatus(ds(), { run: succeeded(version('a')) }, now);
     const s = computeStatus(ds(good), { run: { job: 'weather-ingest-g3', trigger: 'spec', state: 'Active', waiting: { blocked: true, message: 'ingest Job weather-ingest-g3: the Pod cannot be scheduled: 0/1 nodes' } } }, now);

@@ -50,7 +50,9 @@ export function computeStatus(ds: Dataset, observed: Observed, now: Date): Datas
     status.ingestJob = run.job;
     // A run that ended before the last one recorded (the newest Job was deleted) says nothing new.
     const fresh = run.finishedAt !== undefined && ms(run.finishedAt) >= ms(previous.lastIngestTime);
-    if (run.state === 'Succeeded' && fresh) {
+    // Recorded already, and its Pod gone since (garbage-collected): nothing to change.
+    const recorded = previous.ingestJob === run.job && previous.lastIngestTime === run.finishedAt;
+    if (run.state === 'Succeeded' && fresh && !(recorded && !run.result)) {
       status.lastIngestTime = run.finishedAt!;
       if (run.result) {
         const v = run.result.version;
