@@ -389,4 +389,22 @@ describe('the Dataset controller', () => {
     assert.equal(after.metadata.ownerReferences, undefined, 'not adopted');
     assert.equal(after.metadata.resourceVersion, before.metadata.resourceVersion, 'not touched');
   });
+
+  it('deleted and created again under the same name, ingests again once the old Job is gone', async (t) => {
+    const { ns, start } = await setup(t);
+    await start();
+    const uri = await source('again.csv', seattle);
+    const yaml = dump(dataset('weather', seattleSpec(uri)));
+    await kubectlOk(['apply', '-f', '-'], { namespace: ns, input: yaml });
+    const first = await ingested(ns, 'weather');
+    await kubectlOk(['delete', 'mds', 'weather', '--wait=true'], { namespace: ns });
+    await kubectlOk(['apply', '-f', '-'], { namespace: ns, input: yaml });
+    const second = await ingested(ns, 'weather');
+    assert.notEqual(second.metadata.uid, first.metadata.uid);
+    assert.equal(second.status.phase, 'Ready');
+    assert.equal(second.status.currentVersion.digest, first.status.currentVersion.digest, 'same bytes, same version');
+    const [job] = await ingestJobs(ns);
+    assert.equal(job.metadata.ownerReferences[0].uid, second.metadata.uid);
+    assert.ok(!(await events(ns, 'weather')).some((e) => e.reason === 'ResourceExists'), 'the old Job is no stranger');
+  });
 });

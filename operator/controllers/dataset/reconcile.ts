@@ -14,7 +14,7 @@ import { Reasons } from '../../runtime/events.ts';
 import { isAlreadyExists, isNotFound } from '../../runtime/kube.ts';
 import { errorText } from '../../runtime/log.ts';
 import type { Logger } from '../../runtime/log.ts';
-import { controllerRef, isControlledBy } from '../../runtime/owner.ts';
+import { controllerOf, controllerRef, isControlledBy } from '../../runtime/owner.ts';
 import type { Cache } from '../../runtime/resources.ts';
 import { checkSchedule, ScheduleError } from '../../runtime/schedule.ts';
 import { writeStatus } from '../../runtime/status.ts';
@@ -51,6 +51,8 @@ export const KEEP_FINISHED_JOBS = 3;
 const RETENTION_RETRY_MS = 60_000;
 /** A Job name taken by a stranger may be freed without an event we watch. */
 const CONFLICT_RECHECK_MS = 60_000;
+/** How soon to look again for the leftover Job of a deleted Dataset of the same name. */
+const LEFTOVER_RECHECK_MS = 2_000;
 
 const INGEST_REASONS: Record<string, Reason> = {
   ValidationFailed: Reasons.ValidationFailed,
@@ -92,6 +94,7 @@ export class DatasetReconciler implements Reconciler {
 
     let plan: Plan | undefined;
     let toStart: V1Job | undefined;
+    let leftover = false;
     if (terminal) {
       observed.blocked = { reason: Reasons.InvalidSpec, message: terminal };
     } else {
@@ -101,7 +104,12 @@ export class DatasetReconciler implements Reconciler {
         const name = ingestJobName(ds, plan.run);
         // The cache holds only Jobs with our labels: a stranger (or one we just made) is read.
         const existing = d.jobs.get(key.namespace, name) ?? (await this.#read(key.namespace, name));
-        if (existing && !isControlledBy(existing, ds)) {
+        if (existing && !isControlledBy(existing, ds) && isLeftover(existing, ds)) {
+          // The Job of a deleted Dataset of the same name, which garbage collection is about to
+          // remove (a delete and re-create, as GitOps tools do): wait for it, it is no stranger.
+          observed.starting = { job: name, spec: true };
+          leftover = true;
+        } else if (existing && !isControlledBy(existing, ds)) {
           observed.blocked = { reason: Reasons.ResourceExists, message: foreignJobMessage(ds, existing) };
         } else if (!existing) {
           toStart = desiredIngestJob(ds, plan.run, { image: d.image, artifactStore: d.artifactStore!, artifactStoreSecret: d.artifactStoreSecret });
@@ -128,6 +136,7 @@ export class DatasetReconciler implements Reconciler {
       return { requeueAfterMs: CONFLICT_RECHECK_MS };
     }
 
+    if (leftover) return { requeueAfterMs: LEFTOVER_RECHECK_MS };
     if (toStart && plan?.run) {
       if (await this.#create(ds, toStart)) {
         log.info({ child: `Job/${toStart.metadata!.name}`, trigger: plan.run.trigger }, 'started ingest Job');
@@ -259,6 +268,12 @@ export class DatasetReconciler implements Reconciler {
       await ev.record(ds, 'Warning', Reasons.IngestBlocked, 'Ingest', blocked.message ?? '');
     }
   }
+}
+
+/** An ingest Job whose controller is an earlier Dataset of the same name (another uid). */
+function isLeftover(job: V1Job, ds: Dataset): boolean {
+  const ref = controllerOf(job);
+  return ref?.kind === 'Dataset' && ref.apiVersion.startsWith('modelops.dev/') && ref.name === ds.metadata.name && ref.uid !== ds.metadata.uid;
 }
 
 function foreignJobMessage(ds: Dataset, job: V1Job): string {
