@@ -126,7 +126,7 @@ function rows(n: number, edit?: (fields: string[], i: number) => void): string {
 interface Setup {
   ns: string;
   kubelet: LocalKubelet;
-  start: (image?: string) => Promise<OperatorProcess>;
+  start: (image?: string, env?: Record<string, string>) => Promise<OperatorProcess>;
 }
 
 /** A workload namespace with the store's Secret, the stand-in kubelet, and the operator under the chart's RBAC. */
@@ -146,12 +146,12 @@ async function setup(t: TestContext): Promise<Setup> {
     for (const op of running) if (op.child.exitCode === null) await op.kill();
     await kubelet.stop();
   });
-  const start = async (image = IMAGE) => {
+  const start = async (image = IMAGE, env: Record<string, string> = {}) => {
     const op = await startOperator({
       kubeconfig,
       args: [`--namespaces=${ns}`, `--artifact-store=s3://${s3.bucket}/artifacts`, '--artifact-store-secret=artifact-store', `--operator-image=${image}`],
       // The operator reaches the store itself (retention) with its own environment.
-      env: { POD_NAMESPACE: opNs, ...s3.env },
+      env: { POD_NAMESPACE: opNs, ...s3.env, ...env },
     });
     running.push(op);
     return op;
@@ -406,5 +406,23 @@ describe('the Dataset controller', () => {
     const [job] = await ingestJobs(ns);
     assert.equal(job.metadata.ownerReferences[0].uid, second.metadata.uid);
     assert.ok(!(await events(ns, 'weather')).some((e) => e.reason === 'ResourceExists'), 'the old Job is no stranger');
+  });
+
+  it('keeps a version in the history while the store refuses to delete it, and says so', async (t) => {
+    const { ns, start } = await setup(t);
+    // The Jobs write with the Secret's credentials; the operator's own are wrong, so its deletes fail.
+    await start(IMAGE, { AWS_SECRET_ACCESS_KEY: 'wrong' });
+    const uri = await source('refuse.csv', rows(200));
+    await kubectlOk(['apply', '-f', '-'], { namespace: ns, input: dump(dataset('refuse', seattleSpec(uri, { retention: { maxVersions: 1 } }))) });
+    const first = await ingested(ns, 'refuse');
+    await writeFile(join(files, 'refuse.csv'), rows(300));
+    await kubectlOk(['annotate', 'mds', 'refuse', 'modelops.dev/refresh=2'], { namespace: ns });
+    const second = await ingested(ns, 'refuse', first.status.lastIngestTime);
+    await waitFor('a RetentionFailed event', async () => (await events(ns, 'refuse')).some((e) => e.type === 'Warning' && e.reason === 'RetentionFailed'));
+    const ds = await getJson(['get', 'mds', 'refuse'], ns);
+    assert.deepEqual(ds.status.versions.map((v: any) => v.rows), [300, 200], 'the old version stays listed until its objects are gone');
+    assert.equal(ds.status.currentVersion.digest, second.status.currentVersion.digest);
+    assert.equal(ds.status.phase, 'Ready');
+    assert.equal(await store.exists(datasetDataKey(ns, 'refuse', first.status.currentVersion.digest)), true);
   });
 });
