@@ -253,14 +253,16 @@ export class DatasetReconciler implements Reconciler {
     const before = ds.status ?? {};
     const ev = this.#d.events;
     if (run && status.lastIngestTime && status.lastIngestTime !== before.lastIngestTime) {
-      const ready = status.conditions?.find((c) => c.type === 'Ready');
       if (run.state === 'Succeeded' && run.result) {
         const v = run.result.version;
         const what = run.result.changed === false || before.currentVersion?.digest === v.digest ? 'unchanged' : 'new';
         await ev.record(ds, 'Normal', Reasons.Ingested, 'Ingest', `ingest Job ${run.job}: version ${v.version} (${v.rows} rows, ${what}) is current`);
-      } else if (ready?.status === 'False') {
-        const reason = INGEST_REASONS[ready.reason] ?? Reasons.IngestFailed;
-        await ev.record(ds, 'Warning', reason, 'Ingest', `ingest Job ${run.job} failed: ${ready.message ?? ''}`);
+      } else if (run.state === 'Failed' && run.failure) {
+        const reason = INGEST_REASONS[run.failure.reason] ?? Reasons.IngestFailed;
+        const kept = status.currentVersion ? `; version ${status.currentVersion.version} stays current` : '';
+        await ev.record(ds, 'Warning', reason, 'Ingest', `ingest Job ${run.job} failed: ${run.failure.message}${kept}`);
+      } else if (run.state === 'Succeeded') {
+        await ev.record(ds, 'Warning', Reasons.IngestFailed, 'Ingest', `ingest Job ${run.job} succeeded but its result could not be read (its Pod is gone)`);
       }
     }
     const blocked = status.conditions?.find((c) => c.type === 'Ingesting' && c.reason === Reasons.IngestBlocked);
