@@ -102,6 +102,9 @@ describe('computeStatus', () => {
     assert.equal(s.phase, 'Ingesting');
     assert.equal(ready(s)?.status, 'True');
     assert.equal(s.conditions?.find((c) => c.type === 'Ingesting')?.reason, 'Ingesting');
+    const blocked = computeStatus(ds(good), { run: { job: 'weather-ingest-29000000', trigger: 'schedule', state: 'Active', waiting: { blocked: true, message: 'image x cannot be pulled' } } }, now);
+    assert.equal(ready(blocked)?.status, 'True', 'the current version stays usable');
+    assert.equal(blocked.conditions?.find((c) => c.type === 'Ingesting')?.reason, 'IngestBlocked');
   });
   it('reports a run about to start, and a spec the operator cannot act on', () => {
     const s = computeStatus(ds(), { starting: { job: 'weather-ingest-g2', spec: true } }, now);

@@ -76,8 +76,9 @@ export function computeStatus(ds: Dataset, observed: Observed, now: Date): Datas
       status.phase = 'Ingesting';
       const reason = run.waiting?.blocked ? Reasons.IngestBlocked : Reasons.Ingesting;
       const message = run.waiting?.message ?? `ingest Job ${run.job} is running`;
-      // A refresh of an unchanged spec keeps a Ready Dataset Ready: its version stays usable.
-      if (run.trigger === 'spec' || !wasReady || run.waiting?.blocked) set({ type: 'Ready', status: 'False', reason, message: `${message}${currentText(status)}` });
+      // A refresh of an unchanged spec keeps a Ready Dataset Ready, even when blocked: its
+      // version stays usable; the Ingesting condition and an event tell what the run waits for.
+      if (run.trigger === 'spec' || !wasReady) set({ type: 'Ready', status: 'False', reason, message: `${message}${currentText(status)}` });
       set({ type: 'Ingesting', status: 'True', reason, message });
     }
   }
