@@ -6,6 +6,7 @@ import { openStore } from './artifacts/open.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import type { OperatorConfig } from './config.ts';
 import type { ControllerContext } from './controllers/context.ts';
+import { datasetController } from './controllers/dataset/controller.ts';
 import { inferenceServiceController } from './controllers/inferenceservice/controller.ts';
 import { modelVersionController } from './controllers/modelversion/controller.ts';
 import { listen, metricsServer, probeServer } from './http.ts';
@@ -71,7 +72,7 @@ async function main(cfg: OperatorConfig): Promise<number> {
         log,
       })
     : undefined;
-  const manager = new Manager([inferenceServiceController(ctx), modelVersionController(ctx)], { ...(leader ? { leader } : {}), log, metrics });
+  const manager = new Manager([inferenceServiceController(ctx), datasetController(ctx), modelVersionController(ctx)], { ...(leader ? { leader } : {}), log, metrics });
 
   const metricsHttp = metricsServer(metrics.registry);
   const probes = probeServer(() => manager.ready);

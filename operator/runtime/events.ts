@@ -52,6 +52,32 @@ export const Reasons = {
   ArtifactRetained: 'ArtifactRetained',
   /** ModelVersion (deletionPolicy Delete): removing the artifact failed; retried, the object stays until it succeeds. */
   ArtifactDeleteFailed: 'ArtifactDeleteFailed',
+  /** A Dataset ingest Job was started, or runs (condition). */
+  Ingesting: 'Ingesting',
+  /** A Dataset ingest cannot make progress without a change: image pull, unschedulable Pod, missing Secret. */
+  IngestBlocked: 'IngestBlocked',
+  /** A Dataset ingest succeeded; its version is current. */
+  Ingested: 'Ingested',
+  /** A Dataset ingest failed without its own reason (out of memory, killed, internal error). */
+  IngestFailed: 'IngestFailed',
+  /** The data broke a Dataset rule; the message names the rule, column and row count. */
+  ValidationFailed: 'ValidationFailed',
+  /** The ingest's environment or the Dataset spec is unusable (contract exit code 2). */
+  InvalidConfiguration: 'InvalidConfiguration',
+  /** The Dataset's source could not be read (network, credentials, missing object). */
+  SourceUnavailable: 'SourceUnavailable',
+  /** The artifact store could not be read or written. */
+  StoreUnavailable: 'StoreUnavailable',
+  /** The ingest ran out of memory or disk while reading the source. */
+  ResourcesExhausted: 'ResourcesExhausted',
+  /** No ingest is running (condition). */
+  Idle: 'Idle',
+  /** Scheduled refreshes passed without a run (operator down, a run in progress, or past startingDeadlineSeconds). */
+  RefreshMissed: 'RefreshMissed',
+  /** Dataset versions beyond spec.retention left the history and the artifact store. */
+  VersionsRemoved: 'VersionsRemoved',
+  /** A Dataset version could not be removed from the artifact store; retried later. */
+  RetentionFailed: 'RetentionFailed',
 } as const;
 export type Reason = (typeof Reasons)[keyof typeof Reasons];
 

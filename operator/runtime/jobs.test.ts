@@ -55,6 +55,8 @@ describe('podProblem', () => {
     assert.match(podProblem(p, 'trainer')!, /cannot be scheduled: 0\/1 nodes are available: 1 Insufficient nvidia\.com\/gpu/);
     const starting = pod({ containerStatuses: [{ name: 'trainer', image: 'x', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: 'ContainerCreating' } } }] });
     assert.equal(podProblem(starting, 'trainer'), undefined);
+    const running = pod({ phase: 'Running', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable' }] });
+    assert.equal(podProblem(running, 'trainer'), undefined, 'a running Pod runs somewhere, whatever a stale condition says');
   });
 });
 

@@ -71,8 +71,10 @@ export function podProblem(pod: V1Pod, container: string): string | undefined {
     const what = waiting.reason.includes('Image') ? `image ${image ?? '(unknown)'} cannot be pulled` : 'the container cannot be created';
     return `${what} (${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''})`;
   }
+  // A Pod past Pending runs somewhere, whatever a stale PodScheduled condition says.
   const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
-  if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') {
+  const pending = !pod.status?.phase || pod.status.phase === 'Pending';
+  if (pending && scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') {
     return `the Pod cannot be scheduled: ${scheduled.message ?? 'no node fits'}`;
   }
   return undefined;

@@ -38,4 +38,7 @@ describe('checkSchedule', () => {
   it('says what a schedule should look like', () => {
     assert.throws(() => checkSchedule('every day'), (e) => e instanceof ScheduleError && /is not a cron expression.*five fields/.test(e.message));
   });
+  it('names a time zone it does not know as such, not as a bad cron expression', () => {
+    assert.throws(() => checkSchedule('0 3 * * *', 'Mars/Olympus_Mons'), (e) => e instanceof ScheduleError && /^time zone "Mars\/Olympus_Mons" is not an IANA time zone name/.test(e.message));
+  });
 });

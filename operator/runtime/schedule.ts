@@ -20,6 +20,13 @@ export interface ScheduleDecision {
 const MAX_COUNTED = 100;
 
 function parse(schedule: string, tz: string | undefined, from: Date) {
+  if (tz !== undefined) {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: tz });
+    } catch {
+      throw new ScheduleError(`time zone "${tz}" is not an IANA time zone name; use one such as Europe/Berlin, or omit it for UTC`);
+    }
+  }
   try {
     return CronExpressionParser.parse(schedule, { currentDate: from, tz: tz ?? 'UTC' });
   } catch (err) {

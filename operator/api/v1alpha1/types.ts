@@ -162,7 +162,7 @@ export interface DatasetProfileSettings {
 export interface DatasetStatus {
   /** The .metadata.generation that the status describes; when it lags, the operator has not yet acted on the latest spec. */
   observedGeneration?: number;
-  /** Pending: not yet ingested; Ingesting: a run is in progress; Ready: a valid version is current; Failed: no valid version yet, see conditions. */
+  /** Pending: not yet ingested; Ingesting: a run is in progress; Ready: the last run succeeded and its version is current; Failed: the last run failed or the spec cannot be acted on, see the Ready condition (currentVersion, if any, is the last good version and stays usable). */
   phase?: 'Pending' | 'Ingesting' | 'Ready' | 'Failed';
   /** Conditions of the object (Ready and kind-specific ones), keyed by type. */
   conditions?: Condition[];

@@ -192,7 +192,7 @@ export const datasetStatus = named(
   'DatasetStatus',
   obj('The observed state: the current version, its history and profile, and the last ingest.', {
     observedGeneration: opt(observedGeneration),
-    phase: opt(enumOf('Pending: not yet ingested; Ingesting: a run is in progress; Ready: a valid version is current; Failed: no valid version yet, see conditions.', ['Pending', 'Ingesting', 'Ready', 'Failed'])),
+    phase: opt(enumOf('Pending: not yet ingested; Ingesting: a run is in progress; Ready: the last run succeeded and its version is current; Failed: the last run failed or the spec cannot be acted on, see the Ready condition (currentVersion, if any, is the last good version and stays usable).', ['Pending', 'Ingesting', 'Ready', 'Failed'])),
     conditions: opt(conditions),
     currentVersion: opt(datasetVersion),
     versions: opt(arr('Version history, newest first, bounded by spec.retention.maxVersions.', datasetVersion, { maxItems: 100 })),
