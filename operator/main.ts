@@ -7,6 +7,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import type { OperatorConfig } from './config.ts';
 import type { ControllerContext } from './controllers/context.ts';
 import { inferenceServiceController } from './controllers/inferenceservice/controller.ts';
+import { trainingJobController } from './controllers/trainingjob/controller.ts';
 import { listen, metricsServer, probeServer } from './http.ts';
 import { Manager } from './manager.ts';
 import { realClock } from './runtime/clock.ts';
@@ -69,7 +70,7 @@ async function main(cfg: OperatorConfig): Promise<number> {
         log,
       })
     : undefined;
-  const manager = new Manager([inferenceServiceController(ctx)], { ...(leader ? { leader } : {}), log, metrics });
+  const manager = new Manager([inferenceServiceController(ctx), trainingJobController(ctx)], { ...(leader ? { leader } : {}), log, metrics });
 
   const metricsHttp = metricsServer(metrics.registry);
   const probes = probeServer(() => manager.ready);
