@@ -247,8 +247,13 @@ export class TrainingJobReconciler implements Reconciler {
     const trained = trainedRun(tj, job, pods);
     if (trained.kind === 'report') return trained.report;
     const { report, result } = trained;
+    const store = this.#d.store;
+    if (!store) {
+      // Restarted without a store after the run began: registration needs to read signature.json.
+      return { ...report, phase: 'Pending', reason: Reasons.NoArtifactStore, message: 'the run completed, but the operator has no artifact store to read its signature from: set --artifact-store' };
+    }
     try {
-      const name = await register({ objects: this.#d.objects, custom: this.#d.custom, store: this.#d.store! }, tj, job, result, report.imageDigest);
+      const name = await register({ objects: this.#d.objects, custom: this.#d.custom, store }, tj, job, result, report.imageDigest);
       log.info({ job: job.metadata!.name, modelVersion: name }, 'registered a ModelVersion');
       return { ...report, modelVersion: name, message: `registered ModelVersion ${name}${report.primaryMetric ? ` (${report.primaryMetric})` : ''}` };
     } catch (err) {

@@ -40,6 +40,9 @@ export function computeStatus(tj: TrainingJob, report: RunReport | undefined, no
 
   if (schedule) {
     status.runs = schedule.runs;
+    // Runs can finish out of order (concurrencyPolicy Allow): the newest registered one wins.
+    const registered = schedule.runs.find((r) => r.modelVersion)?.modelVersion;
+    if (registered) status.modelVersion = registered;
     if (schedule.lastScheduleTime) status.lastScheduleTime = schedule.lastScheduleTime;
     if (schedule.nextScheduleTime) status.nextScheduleTime = schedule.nextScheduleTime;
     else delete status.nextScheduleTime;
