@@ -43,7 +43,7 @@ const COLUMNS: DatasetColumn[] = [
 ];
 
 /** Tiny hyperparameters: a run takes seconds. */
-const TINY = { epochs: 3, hiddenSizes: [8], batchSize: 256, patience: 0 };
+const TINY = { epochs: 5, hiddenSizes: [8], batchSize: 32, learningRate: 0.01, patience: 0 };
 
 let s3: S3Server;
 let work: string;
@@ -168,7 +168,7 @@ describe('TrainingJob controller', () => {
     const { ns, start } = await setup(t);
     await start();
     // The TrainingJob comes first: it waits for the Dataset, saying so.
-    await apply(ns, trainingJob('weather', { gate: [{ metric: 'accuracy', min: 0.2 }] }));
+    await apply(ns, trainingJob('weather', { gate: [{ metric: 'accuracy', beatBaselineBy: 0 }] }));
     const waiting = await waitFor('Pending on the Dataset', async () => {
       const tj = await getJson(['get', 'trainingjob', 'weather'], ns);
       return tj.status?.phase === 'Pending' && tj.status;
@@ -302,6 +302,45 @@ describe('TrainingJob controller', () => {
     const after = await modelVersions(ns);
     assert.equal(after.length, 1, `exactly one ModelVersion, got ${after.map((m) => m.metadata.name).join(', ')}`);
     assert.equal(after[0].metadata.uid, mv.metadata.uid);
+  });
+
+  it('on a schedule: a run per minute named by its time, Scheduled between runs, history bounded', async (t) => {
+    const { ns, start } = await setup(t);
+    await readyDataset(ns);
+    await start();
+    await apply(ns, trainingJob('weather', { schedule: '* * * * *', concurrencyPolicy: 'Forbid', successfulRunsHistoryLimit: 1 }));
+    const minute = (iso: string) => Date.parse(iso) / 60_000;
+
+    const first = await waitFor(
+      'the first scheduled run to be registered',
+      async () => {
+        const tj = await getJson(['get', 'trainingjob', 'weather'], ns);
+        return tj.status?.phase === 'Scheduled' && tj.status.runs?.[0]?.phase === 'Succeeded' && tj.status;
+      },
+      RUN_TIMEOUT_MS,
+      500,
+    );
+    assert.equal(first.runs.length, 1);
+    assert.equal(first.runs[0].name, `weather-${minute(first.lastScheduleTime)}`);
+    assert.equal(first.runs[0].modelVersion, 'seattle-weather-v1');
+    assert.equal(first.modelVersion, 'seattle-weather-v1');
+    assert.equal(minute(first.nextScheduleTime), minute(first.lastScheduleTime) + 1);
+    assert.equal(first.conditions.find((c: any) => c.type === 'Scheduled').reason, 'WaitingForSchedule');
+
+    const second = await waitFor(
+      'the next run, and the first one\'s Job removed by the history limit',
+      async () => {
+        const tj = await getJson(['get', 'trainingjob', 'weather'], ns);
+        const runs = tj.status?.runs ?? [];
+        return runs.length === 1 && runs[0].name !== first.runs[0].name && runs[0].phase === 'Succeeded' && tj.status;
+      },
+      RUN_TIMEOUT_MS,
+      500,
+    );
+    assert.equal(second.modelVersion, 'seattle-weather-v2');
+    await waitFor('the first Job gone', async () => (await kubectl(['get', 'job', first.runs[0].name], { namespace: ns })).code !== 0);
+    assert.deepEqual((await modelVersions(ns)).map((m) => m.metadata.name).sort(), ['seattle-weather-v1', 'seattle-weather-v2'], 'the models stay');
+    assert.ok((await eventsOf(ns, 'weather')).some((e) => e.reason === 'RunDeleted'));
   });
 
   it('without an artifact store a run fails at once, saying which flag to set', async (t) => {
