@@ -225,10 +225,10 @@ export class TrainingJobReconciler implements Reconciler {
       job = await this.#d.objects.create(desired);
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
+      // Ours already (the cache had not caught up with our create), or a stranger's.
       job = (await this.#d.objects.read({ apiVersion: 'batch/v1', kind: 'Job', metadata: { name, namespace: ns } })) as V1Job;
-      if (!isControlledBy(job, tj)) {
-        return { report: { phase: 'Pending', reason: Reasons.ResourceExists, message: `Job ${name} already exists and is not managed by TrainingJob ${tj.metadata.name}; delete or rename it` } };
-      }
+      if (isControlledBy(job, tj)) return { job };
+      return { report: { phase: 'Pending', reason: Reasons.ResourceExists, message: `Job ${name} already exists and is not managed by TrainingJob ${tj.metadata.name}; delete or rename it` } };
     }
     log.info({ job: name, datasetVersion: data.version.version }, 'started a training run');
     await this.#event(tj, 'Normal', Reasons.RunStarted, `started run ${name} on Dataset ${data.dataset} version ${data.version.version}`);
