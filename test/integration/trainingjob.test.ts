@@ -16,7 +16,11 @@ import type { TestContext } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { dump } from 'js-yaml';
 import type { DatasetColumn, DatasetSpec, DatasetVersion, TrainingJobSpec } from '../../operator/api/v1alpha1/types.ts';
-import { kubectl, kubectlOk, testNamespace } from '../support/cluster.ts';
+import { CustomObjectsApi, KubernetesObjectApi } from '@kubernetes/client-node';
+import { openStore } from '../../operator/artifacts/open.ts';
+import { register } from '../../operator/controllers/trainingjob/registration.ts';
+import type { TrainerSuccess } from '../../operator/controllers/trainingjob/result.ts';
+import { kubeConfig, kubectl, kubectlOk, testNamespace } from '../support/cluster.ts';
 import { REPO_ROOT } from '../support/control-plane.ts';
 import { startLocalKubelet } from '../support/kubelet.ts';
 import { startOperator } from '../support/operator.ts';
@@ -341,6 +345,30 @@ describe('TrainingJob controller', () => {
     await waitFor('the first Job gone', async () => (await kubectl(['get', 'job', first.runs[0].name], { namespace: ns })).code !== 0);
     assert.deepEqual((await modelVersions(ns)).map((m) => m.metadata.name).sort(), ['seattle-weather-v1', 'seattle-weather-v2'], 'the models stay');
     assert.ok((await eventsOf(ns, 'weather')).some((e) => e.reason === 'RunDeleted'));
+  });
+
+  it('five registrations racing for one number get v1 to v5 from the API server, and a repeat finds its own', async (t) => {
+    const ns = await testNamespace(t, 'race');
+    const kc = kubeConfig();
+    const deps = { objects: KubernetesObjectApi.makeApiClient(kc), custom: kc.makeApiClient(CustomObjectsApi), store: openStore(storeUri, s3.env) };
+    const signature = { inputs: [{ name: 'x', dtype: 'float32', shape: [-1, 1] }], outputs: [{ name: 'prediction', dtype: 'float32', shape: [-1] }], featureNames: ['x'] };
+    const key = `training/${ns}/race/signature.json`;
+    await deps.store.put(key, Buffer.from(JSON.stringify(signature)));
+    const result: TrainerSuccess = {
+      status: 'Succeeded',
+      task: 'regression',
+      model: { uri: deps.store.uri(`training/${ns}/race/model.onnx`), sha256: 'e'.repeat(64) },
+      signatureUri: deps.store.uri(key),
+      metrics: { rmse: 1 },
+      baselineMetrics: { rmse: 2 },
+    };
+    const tj = (name: string) => ({ apiVersion: 'modelops.dev/v1alpha1' as const, kind: 'TrainingJob' as const, metadata: { name, namespace: ns }, spec: { datasetRef: { name: 'd' }, model: 'racer' } });
+    const job = (name: string) => ({ metadata: { name, namespace: ns, uid: `uid-${name}`, annotations: { 'modelops.dev/dataset-version': 'abc' } }, spec: { template: { spec: { containers: [{ name: 'trainer', image: IMAGE }] } } } });
+    // Five at once: every one reads the same list, so all but one meet 409 at least once.
+    const names = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((n) => register(deps, tj(n), job(n), result, undefined)));
+    assert.deepEqual([...names].sort(), ['racer-v1', 'racer-v2', 'racer-v3', 'racer-v4', 'racer-v5']);
+    assert.equal(await register(deps, tj('c'), job('c'), result, undefined), names[2], 'the same Job registers once');
+    assert.equal((await modelVersions(ns)).length, 5);
   });
 
   it('without an artifact store a run fails at once, saying which flag to set', async (t) => {
