@@ -371,6 +371,26 @@ describe('TrainingJob controller', () => {
     assert.equal((await modelVersions(ns)).length, 5);
   });
 
+  it('a pinned version the Dataset does not have fails, naming the versions it has; pinning one it has trains on it', async (t) => {
+    const { ns, start } = await setup(t);
+    await readyDataset(ns);
+    await start();
+    await apply(ns, trainingJob('weather', { datasetRef: { name: 'seattle', version: '000000000000' } }));
+    const failed = await finished(ns, 'weather');
+    assert.equal(failed.status.phase, 'Failed');
+    const ready = failed.status.conditions.find((c: any) => c.type === 'Ready');
+    assert.equal(ready.reason, 'DatasetVersionNotFound');
+    assert.equal(ready.message, `Dataset seattle has no version 000000000000 (its versions: ${version.version}); pin one of them or remove datasetRef.version to use the current one`);
+    assert.equal((await kubectl(['get', 'job', 'weather-g1'], { namespace: ns })).code, 1, 'no Job');
+
+    await apply(ns, trainingJob('weather', { datasetRef: { name: 'seattle', version: version.digest } }));
+    const job = await waitFor('the run of generation 2', async () => {
+      const r = await kubectl(['get', 'job', 'weather-g2', '-o', 'json'], { namespace: ns });
+      return r.code === 0 && JSON.parse(r.stdout);
+    });
+    assert.equal(job.metadata.annotations['modelops.dev/dataset-version'], version.version);
+  });
+
   it('without an artifact store a run fails at once, saying which flag to set', async (t) => {
     const opNs = await testNamespace(t, 'op');
     const ns = await testNamespace(t, 'train');
