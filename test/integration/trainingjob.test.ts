@@ -181,6 +181,14 @@ describe('TrainingJob controller', () => {
     assert.equal(waiting.conditions[0].reason, 'WaitingForDataset');
     await readyDataset(ns);
 
+    // (Before the stand-in kubelet takes the Pod, the scheduler finds no node: TrainingBlocked.)
+    const running = await waitFor('Running, training', async () => {
+      const tj = await getJson(['get', 'trainingjob', 'weather'], ns);
+      return tj.status?.phase === 'Running' && tj.status.conditions?.[0]?.reason === 'Training' && tj.status;
+    });
+    assert.equal(running.jobName, 'weather-g1');
+    assert.ok(running.startTime);
+
     const tj = await finished(ns, 'weather');
     assert.equal(tj.status.phase, 'Succeeded', JSON.stringify(tj.status));
     assert.equal(tj.status.modelVersion, 'seattle-weather-v1');
@@ -389,6 +397,20 @@ describe('TrainingJob controller', () => {
       return r.code === 0 && JSON.parse(r.stdout);
     });
     assert.equal(job.metadata.annotations['modelops.dev/dataset-version'], version.version);
+  });
+
+  it('a Pod whose image cannot be pulled is named in the Ready condition while the run waits', async (t) => {
+    const { ns, start } = await setup(t);
+    await readyDataset(ns);
+    await start();
+    await apply(ns, trainingJob('weather', { image: 'localhost/modelops/missing:1' }));
+    const status = await waitFor('TrainingBlocked', async () => {
+      const tj = await getJson(['get', 'trainingjob', 'weather'], ns);
+      return tj.status?.conditions?.find((c: any) => c.reason === 'TrainingBlocked') && tj.status;
+    });
+    assert.equal(status.phase, 'Running');
+    assert.match(status.conditions[0].message, /^run weather-g1: image localhost\/modelops\/missing:1 cannot be pulled \(ErrImagePull: /);
+    assert.ok((await eventsOf(ns, 'weather')).some((e) => e.type === 'Warning' && e.reason === 'TrainingBlocked'));
   });
 
   it('without an artifact store a run fails at once, saying which flag to set', async (t) => {
