@@ -7,6 +7,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import type { OperatorConfig } from './config.ts';
 import type { ControllerContext } from './controllers/context.ts';
 import { inferenceServiceController } from './controllers/inferenceservice/controller.ts';
+import { modelVersionController } from './controllers/modelversion/controller.ts';
 import { trainingJobController } from './controllers/trainingjob/controller.ts';
 import { listen, metricsServer, probeServer } from './http.ts';
 import { Manager } from './manager.ts';
@@ -47,6 +48,7 @@ async function main(cfg: OperatorConfig): Promise<number> {
     workers: cfg.workers,
     config: cfg,
     store: cfg.artifactStore ? openStore(cfg.artifactStore, process.env) : undefined,
+    openStore: (root) => openStore(root, process.env),
     informerOptions: (labelSelector) => ({
       kubeConfig: kc,
       objects: ctx.objects,
@@ -70,7 +72,7 @@ async function main(cfg: OperatorConfig): Promise<number> {
         log,
       })
     : undefined;
-  const manager = new Manager([inferenceServiceController(ctx), trainingJobController(ctx)], { ...(leader ? { leader } : {}), log, metrics });
+  const manager = new Manager([inferenceServiceController(ctx), modelVersionController(ctx), trainingJobController(ctx)], { ...(leader ? { leader } : {}), log, metrics });
 
   const metricsHttp = metricsServer(metrics.registry);
   const probes = probeServer(() => manager.ready);

@@ -22,5 +22,7 @@ export interface ControllerContext {
   config: Pick<OperatorConfig, 'trainerImage' | 'serverImage' | 'operatorImage' | 'artifactStore' | 'artifactStoreSecret' | 'prometheusUrl'>;
   /** The artifact store as the operator itself reaches it (its own environment's credentials); undefined when none is configured. */
   store: ArtifactStore | undefined;
+  /** Opens a store on another root (s3://bucket, file:///dir) with the operator's own credentials, e.g. to read an artifact registered elsewhere. */
+  openStore(root: string): ArtifactStore;
   informerOptions(labelSelector?: string): InformerSetOptions;
 }

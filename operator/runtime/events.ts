@@ -52,6 +52,32 @@ export const Reasons = {
   RunReplaced: 'RunReplaced',
   /** A finished run's Job was deleted by the history limit. */
   RunDeleted: 'RunDeleted',
+  /** ModelVersion: the artifact exists and its sha256 matches spec.artifact.digest. */
+  ArtifactVerified: 'ArtifactVerified',
+  /** ModelVersion: no file at spec.artifact.uri (looked for again every minute). */
+  ArtifactMissing: 'ArtifactMissing',
+  /** ModelVersion: the file's sha256 differs from spec.artifact.digest. */
+  DigestMismatch: 'DigestMismatch',
+  /** ModelVersion: the digest matches but spec.artifact.sizeBytes does not. */
+  SizeMismatch: 'SizeMismatch',
+  /** ModelVersion: spec.signature is missing. */
+  NoSignature: 'NoSignature',
+  /** ModelVersion: the operator cannot read the artifact's URI scheme (pvc://). */
+  UnsupportedArtifactURI: 'UnsupportedArtifactURI',
+  /** ModelVersion: the store or server holding the artifact did not answer; retried. */
+  StoreUnreachable: 'StoreUnreachable',
+  /** ModelVersion: an alias moved from one version of the model to another. */
+  AliasMoved: 'AliasMoved',
+  /** ModelVersion: several versions claimed an alias at once; the highest version won. */
+  AliasConflict: 'AliasConflict',
+  /** ModelVersion: an Invalid version claims an alias, which it is not given. */
+  AliasRefused: 'AliasRefused',
+  /** ModelVersion (deletionPolicy Delete): the artifact was removed from the store. */
+  ArtifactDeleted: 'ArtifactDeleted',
+  /** ModelVersion (deletionPolicy Delete): the artifact was kept (outside the store, or referenced by another version). */
+  ArtifactRetained: 'ArtifactRetained',
+  /** ModelVersion (deletionPolicy Delete): removing the artifact failed; retried, the object stays until it succeeds. */
+  ArtifactDeleteFailed: 'ArtifactDeleteFailed',
 } as const;
 export type Reason = (typeof Reasons)[keyof typeof Reasons];
 

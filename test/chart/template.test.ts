@@ -147,6 +147,7 @@ describe('the chart with default values', async () => {
       '--metrics-bind-address=:8080',
       '--health-probe-bind-address=:8081',
       '--leader-elect=false',
+      `--operator-image=localhost/modelops/operator:${appVersion}`,
       '--kube-api-qps=20',
       '--kube-api-burst=30',
       '--log-level=info',
@@ -252,6 +253,7 @@ describe('optional objects', () => {
       image: { repository: 'registry.example.com/modelops/operator', digest },
       prometheusUrl: 'http://prometheus.monitoring.svc:9090',
       artifactStore: 's3://ml-artifacts/modelops',
+      artifactStoreSecret: 'modelops-s3',
       trainerImage: 'registry.example.com/modelops/trainer:0.1.0',
       serverImage: 'registry.example.com/modelops/server:0.1.0',
       logLevel: 'debug',
@@ -259,6 +261,9 @@ describe('optional objects', () => {
     assert.equal(operatorContainer(objects).image, `registry.example.com/modelops/operator@${digest}`);
     assert.equal(flag(objects, 'prometheus-url'), 'http://prometheus.monitoring.svc:9090');
     assert.equal(flag(objects, 'artifact-store'), 's3://ml-artifacts/modelops');
+    assert.equal(flag(objects, 'artifact-store-secret'), 'modelops-s3');
+    // Ingest Jobs run the operator's own image, pinned the same way.
+    assert.equal(flag(objects, 'operator-image'), `registry.example.com/modelops/operator@${digest}`);
     assert.equal(flag(objects, 'trainer-image'), 'registry.example.com/modelops/trainer:0.1.0');
     assert.equal(flag(objects, 'server-image'), 'registry.example.com/modelops/server:0.1.0');
     assert.equal(flag(objects, 'log-level'), 'debug');

@@ -33,13 +33,14 @@ export function parseEnvFile(text: string): Record<string, string> {
   return env;
 }
 
-export async function startS3(bucketPrefix = 'test'): Promise<S3Server> {
+/** address: where the server listens (default loopback; the node's bridge 10.244.0.1 for Pods). */
+export async function startS3(bucketPrefix = 'test', address?: string): Promise<S3Server> {
   let dir: string | undefined;
   let envFile = process.env.MODELOPS_TEST_S3_ENV;
   if (!envFile) {
     dir = await mkdtemp(join(tmpdir(), 'modelops-s3-'));
     try {
-      await run(join(REPO_ROOT, 'hack/s3-server.sh'), ['up', '--dir', dir]);
+      await run(join(REPO_ROOT, 'hack/s3-server.sh'), ['up', '--dir', dir, ...(address ? ['--address', address] : [])]);
     } catch (err) {
       const e = err as { stderr?: string; message: string };
       throw new Error(`hack/s3-server.sh up failed (is versitygw built? hack/build-s3.sh): ${e.stderr ?? e.message}`);

@@ -122,7 +122,7 @@ export const modelVersion: KindDefinition = {
     { name: 'Model', type: 'string', jsonPath: '.spec.model', description: 'Model name.' },
     { name: 'Version', type: 'integer', jsonPath: '.spec.version', description: 'Version number.' },
     { name: 'Phase', type: 'string', jsonPath: '.status.phase', description: 'Pending, Ready or Invalid.' },
-    { name: 'Aliases', type: 'string', jsonPath: '.spec.aliases', description: 'Aliases this version holds.' },
+    { name: 'Aliases', type: 'string', jsonPath: '.status.aliases', description: 'Aliases this version holds (the operator moves them; spec.aliases is what it claims).' },
     { name: 'Stage', type: 'string', jsonPath: '.spec.stage', description: 'Lifecycle stage.', priority: 1 },
     { name: 'Dataset-Version', type: 'string', jsonPath: '.spec.lineage.dataset.version', description: 'Dataset version it was trained on.', priority: 1 },
     ageColumn,
