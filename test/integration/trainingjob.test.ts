@@ -231,6 +231,13 @@ describe('TrainingJob controller', () => {
     );
     assert.deepEqual([...mv.spec.signature.classLabels].sort(), ['drizzle', 'fog', 'rain', 'snow', 'sun']);
 
+    // The ModelVersion controller, in the same operator, finds the run's model in the store.
+    const verified = await waitFor('the ModelVersion verified', async () => {
+      const m = await getJson(['get', 'modelversion', 'seattle-weather-v1'], ns);
+      return m.status?.phase && m.status.phase !== 'Pending' && m.status;
+    });
+    assert.equal(verified.phase, 'Ready', JSON.stringify(verified.conditions));
+
     const events = await eventsOf(ns, 'weather');
     assert.ok(events.some((e) => e.reason === 'RunStarted'));
     const registered = events.find((e) => e.reason === 'ModelRegistered');
