@@ -98,5 +98,5 @@ test-e2e: setup deps k8s helm ## End-to-end stories on a real node (kubelet, con
 	node --test --test-reporter=spec --test-concurrency=1 'e2e/**/*.test.ts'
 
 .PHONY: test-integration
-test-integration: setup deps k8s helm s3 ## Integration tests against a real control plane and S3 server (started and stopped by the tests).
+test-integration: setup deps k8s helm s3 trainer-deps ## Integration tests against a real control plane and S3 server (started and stopped by the tests); training runs use the trainer venv.
 	node --test --test-reporter=spec --test-global-setup=test/integration/global-setup.ts 'test/integration/**/*.test.ts'
