@@ -262,7 +262,8 @@ describe('kubectl get shows the printer columns', () => {
     {
       kind: 'ModelVersion',
       resource: 'mv',
-      status: { phase: 'Ready' },
+      // The column shows the aliases a version holds (status), not those it claims (spec).
+      status: { phase: 'Ready', aliases: ['production'] },
       header: ['NAME', 'MODEL', 'VERSION', 'PHASE', 'ALIASES', 'AGE'],
       row: /^seattle-weather-v1\s+seattle-weather\s+1\s+Ready\s+\["production"\]\s+\S+$/,
     },

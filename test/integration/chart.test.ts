@@ -109,6 +109,10 @@ describe('helm install of the chart', () => {
     const allowed: [string, string][] = [
       ['watch', 'inferenceservices.modelops.dev'],
       ['patch', 'inferenceservices.modelops.dev/status'],
+      ['list', 'datasets.modelops.dev'],
+      ['create', 'modelversions.modelops.dev'],
+      ['create', 'jobs.batch'],
+      ['watch', 'pods'],
       ['delete', 'services'],
       ['create', 'events.events.k8s.io'],
     ];
@@ -116,7 +120,9 @@ describe('helm install of the chart', () => {
     const denied: [string, string][] = [
       ['update', 'inferenceservices.modelops.dev'],
       ['delete', 'inferenceservices.modelops.dev/status'],
-      ['list', 'datasets.modelops.dev'],
+      ['update', 'datasets.modelops.dev'],
+      ['delete', 'modelversions.modelops.dev'],
+      ['create', 'pods'],
       ['get', 'secrets'],
       ['create', 'deployments.apps'],
       ['create', 'leases.coordination.k8s.io'],

@@ -411,9 +411,10 @@ describe('TrainingJob controller', () => {
     await readyDataset(ns);
     await start();
     await apply(ns, trainingJob('weather', { image: 'localhost/modelops/missing:1' }));
-    const status = await waitFor('TrainingBlocked', async () => {
+    // Before the stand-in kubelet reports the pull, the scheduler's "no nodes" is the first block.
+    const status = await waitFor('TrainingBlocked on the image pull', async () => {
       const tj = await getJson(['get', 'trainingjob', 'weather'], ns);
-      return tj.status?.conditions?.find((c: any) => c.reason === 'TrainingBlocked') && tj.status;
+      return tj.status?.conditions?.find((c: any) => c.reason === 'TrainingBlocked' && /cannot be pulled/.test(c.message)) && tj.status;
     });
     assert.equal(status.phase, 'Running');
     assert.match(status.conditions[0].message, /^run weather-g1: image localhost\/modelops\/missing:1 cannot be pulled \(ErrImagePull: /);
