@@ -263,6 +263,24 @@ describe('what cannot be served yet', () => {
   });
 });
 
+describe('a spec pointed at a model that does not exist', () => {
+  it('changes nothing that serves, and is Degraded with ModelResolved=False until fixed', async () => {
+    const before = await isvcStatus('weather', 'Healthy', (s) => s.phase === 'Healthy');
+    await kubectlOk(['patch', 'misvc', 'weather', '--type=merge', '-p', '{"spec":{"model":{"name":null,"alias":null,"modelVersion":"weather-v9"}}}'], { namespace: ns });
+    const s = await isvcStatus('weather', 'ModelResolved=False', (st) => condition(st, 'ModelResolved')?.status === 'False');
+    assert.equal(condition(s, 'ModelResolved').reason, 'ModelNotFound');
+    assert.equal(s.phase, 'Degraded');
+    assert.equal(condition(s, 'Ready').status, 'False');
+    assert.match(condition(s, 'Ready').message, new RegExp(`ModelVersion weather-v9 not found .*; revision ${before.servingRevision} \\(weather-v2\\) keeps serving`));
+    assert.equal(s.servingRevision, before.servingRevision);
+    assert.deepEqual(await revisionsOf('weather'), [before.servingRevision]);
+    assert.equal((await getJson(['get', 'service', 'weather'])).spec.selector['modelops.dev/revision'], before.servingRevision);
+
+    await kubectlOk(['patch', 'misvc', 'weather', '--type=merge', '-p', '{"spec":{"model":{"modelVersion":null,"name":"weather","alias":"production"}}}'], { namespace: ns });
+    await isvcStatus('weather', 'Healthy again', (st) => st.phase === 'Healthy' && st.servingRevision === before.servingRevision);
+  });
+});
+
 describe('autoscaling', () => {
   it('gives the revision an HPA and leaves its replicas to it; removing autoscaling removes the HPA', async () => {
     await apply(version('scaled-v1'));

@@ -70,14 +70,27 @@ describe('computeStatus', () => {
     assert.equal(cond(s, 'Ready')?.reason, Reasons.RevisionNotReady);
     assert.match(cond(s, 'Ready')?.message ?? '', /has no ready Pods: Pod x: the server keeps exiting/);
   });
-  it('keeps serving and reports ModelResolved=False when the model does not resolve; nothing is desired', () => {
+  it('keeps serving when the model does not exist, but is Degraded and not Ready: the spec is not what serves', () => {
     const previous = { ...isvc, status: { desiredRevision: 'weather-old', desiredModelVersion: 'weather-v0' } };
     const s = computeStatus(previous, { resolution: { resolved: false, reason: Reasons.ModelNotFound, message: 'no version holds production' }, serving: a, revisions: [a] }, now);
     assert.deepEqual([cond(s, 'ModelResolved')?.status, cond(s, 'ModelResolved')?.reason, cond(s, 'ModelResolved')?.message], ['False', 'ModelNotFound', 'no version holds production']);
     assert.equal(s.servingRevision, a.name);
     assert.equal(s.desiredRevision, undefined);
     assert.equal(s.desiredModelVersion, undefined);
+    assert.equal(s.phase, 'Degraded');
+    assert.deepEqual([cond(s, 'Ready')?.status, cond(s, 'Ready')?.reason], ['False', 'ModelNotFound']);
+    assert.match(cond(s, 'Ready')?.message ?? '', /no version holds production; revision weather-aaaa \(weather-v1\) keeps serving/);
+  });
+  it('stays Healthy while the model waits for a version being verified or an alias being moved', () => {
+    const s = computeStatus(isvc, { resolution: { resolved: false, reason: Reasons.ModelNotReady, message: 'weather-v2 claims production but does not hold it yet' }, serving: a, revisions: [a] }, now);
     assert.equal(s.phase, 'Healthy');
+    assert.equal(cond(s, 'Ready')?.status, 'True');
+    assert.equal(cond(s, 'ModelResolved')?.reason, 'ModelNotReady');
+  });
+  it('says why nothing serves when the model does not exist', () => {
+    const s = computeStatus(isvc, { resolution: { resolved: false, reason: Reasons.ModelInvalid, message: 'weather-v1 is Invalid' } }, now);
+    assert.equal(s.phase, 'Pending');
+    assert.deepEqual([cond(s, 'Ready')?.reason, cond(s, 'Ready')?.message], ['NoRevision', 'no revision serves the model yet: weather-v1 is Invalid']);
   });
   it('lets a conflict on the new revision\'s name show as Progressing=False ResourceExists', () => {
     const s = computeStatus(isvc, { resolution: { resolved: true, modelVersion: mv('weather-v2') }, desired: b.name, revisionConflict: 'Deployment weather-bbbb already exists ...', serving: a, revisions: [a] }, now);

@@ -32,20 +32,33 @@ function revisionStatus(r: RevisionState): RevisionStatus {
   return { name: r.name, modelVersion: r.modelVersion, replicas: r.replicas, readyReplicas: r.readyReplicas };
 }
 
+/**
+ * A spec that cannot be acted on as written (the model does not exist, or is Invalid), as
+ * opposed to one that waits for a version being verified or an alias being moved.
+ */
+function unservable(observed: Observed): (Resolution & { resolved: false }) | undefined {
+  const r = observed.resolution;
+  return r && !r.resolved && r.reason !== Reasons.ModelNotReady ? r : undefined;
+}
+
+/** Ready: the InferenceService serves what its spec asks for, with ready Pods. */
 function readyCondition(observed: Observed): ConditionUpdate {
   if (observed.serviceConflict) return { type: 'Ready', status: 'False', reason: Reasons.ResourceExists, message: observed.serviceConflict };
   const s = observed.serving;
-  if (!s) return { type: 'Ready', status: 'False', reason: Reasons.NoRevision, message: 'no revision serves the model yet' };
+  const bad = unservable(observed);
+  if (!s) return { type: 'Ready', status: 'False', reason: Reasons.NoRevision, message: `no revision serves the model yet${bad ? `: ${bad.message}` : ''}` };
   if (s.readyReplicas === 0) {
     return { type: 'Ready', status: 'False', reason: Reasons.RevisionNotReady, message: `revision ${s.name} (${s.modelVersion}) has no ready Pods${s.problem ? `: ${s.problem}` : ''}` };
   }
+  // Requests are answered, but not by what the spec asks for: GitOps tools must not call it healthy.
+  if (bad) return { type: 'Ready', status: 'False', reason: bad.reason, message: `${bad.message}; revision ${s.name} (${s.modelVersion}) keeps serving` };
   return { type: 'Ready', status: 'True', reason: Reasons.RevisionReady, message: `revision ${s.name} (${s.modelVersion}) serves with ${s.readyReplicas}/${s.replicas} Pods ready` };
 }
 
 function phaseOf(observed: Observed): NonNullable<InferenceServiceStatus['phase']> {
   const s = observed.serving;
   if (!s) return 'Pending';
-  if (s.readyReplicas === 0) return 'Degraded';
+  if (s.readyReplicas === 0 || unservable(observed)) return 'Degraded';
   if (observed.desired && observed.desired !== s.name) return 'Progressing';
   return 'Healthy';
 }
