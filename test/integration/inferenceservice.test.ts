@@ -298,3 +298,18 @@ describe('autoscaling', () => {
     assert.equal(after.desiredRevision, s.desiredRevision, 'scaling is not a new revision');
   });
 });
+
+describe('drift', () => {
+  it('puts back a revision Deployment edited by hand, and removes a revision Service left without its Deployment', async () => {
+    const { desiredRevision: revision } = await isvcStatus('scaled', 'a desired revision', (st) => !!st.desiredRevision);
+    await kubectlOk(['set', 'image', `deployment/${revision}`, 'server=example.com/other:1'], { namespace: ns });
+    await waitFor('the image put back', async () => (await getJson(['get', 'deployment', revision])).spec.template.spec.containers[0].image === SERVER_IMAGE);
+
+    const stray = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'scaled-0000000000', labels: { 'app.kubernetes.io/managed-by': 'modelops', 'app.kubernetes.io/name': 'modelops-server', 'modelops.dev/inferenceservice': 'scaled', 'modelops.dev/revision': 'scaled-0000000000' } }, spec: { ports: [{ port: 80 }] } };
+    const owner = await getJson(['get', 'misvc', 'scaled']);
+    await apply({ ...stray, metadata: { ...stray.metadata, ownerReferences: [{ apiVersion: 'modelops.dev/v1alpha1', kind: 'InferenceService', name: 'scaled', uid: owner.metadata.uid, controller: true, blockOwnerDeletion: true }] } });
+    await kubectlOk(['annotate', 'misvc', 'scaled', `nudge=${Date.now()}`], { namespace: ns });
+    await waitFor('the orphaned revision Service removed', async () => (await kubectl(['get', 'service', 'scaled-0000000000'], { namespace: ns })).code !== 0);
+    assert.deepEqual(await revisionsOf('scaled'), [revision]);
+  });
+});

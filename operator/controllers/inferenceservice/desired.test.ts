@@ -123,6 +123,10 @@ describe('desiredRevision', () => {
     assert.equal(r.deployment.spec!.template.spec!.containers[0]!.env!.filter((e) => e.name === 'SHUTDOWN_DRAIN_DELAY_MS').length, 1);
     assert.equal(env.REFERENCE_PROFILE, undefined, 'no profile known: not set');
   });
+  it('writes integer quantities as the strings the API server stores, so they never read as drift', () => {
+    const r = desiredRevision({ ...isvc, spec: { ...isvc.spec, resources: { requests: { cpu: 1, memory: '1Gi' }, limits: { 'nvidia.com/gpu': 1 } } } }, { modelVersion: mv }, opts);
+    assert.deepEqual(r.deployment.spec?.template.spec?.containers[0]?.resources, { limits: { 'nvidia.com/gpu': '1' }, requests: { cpu: '1', memory: '1Gi' } });
+  });
   it('carries the scheduling knobs into the Pods', () => {
     const r = desiredRevision({ ...isvc, spec: { ...isvc.spec, nodeSelector: { gpu: 'true' }, tolerations: [{ key: 'gpu', operator: 'Exists', effect: 'NoSchedule' }], priorityClassName: 'high' } }, { modelVersion: mv }, opts);
     const spec = r.deployment.spec!.template.spec!;

@@ -101,6 +101,19 @@ export function signatureUri(modelUri: string): string {
   return `${modelUri.slice(0, cut + 1)}signature.json`;
 }
 
+/**
+ * Resources as the API server stores them: an integer quantity (`cpu: 1`, allowed by the
+ * schema) comes back as the string "1", and a number here would read as drift on every
+ * reconcile. (Other non-canonical forms, "0.5" for "500m", still do: write canonical ones.)
+ */
+function resourcesOf(spec: InferenceService['spec']['resources']): V1ResourceRequirements {
+  if (!spec) return DEFAULT_RESOURCES;
+  const strings = (m: Record<string, number | string> | undefined) => (m ? Object.fromEntries(Object.entries(m).map(([k, v]) => [k, String(v)])) : undefined);
+  const limits = strings(spec.limits);
+  const requests = strings(spec.requests);
+  return { ...(limits ? { limits } : {}), ...(requests ? { requests } : {}) };
+}
+
 function serverEnv(isvc: InferenceService, input: RevisionInput, opts: RevisionOptions): V1EnvVar[] {
   const mv = input.modelVersion;
   const server = isvc.spec.server ?? {};
@@ -154,7 +167,7 @@ export function podTemplate(isvc: InferenceService, input: RevisionInput, opts: 
           ports: [{ name: 'http', containerPort: SERVER_PORT, protocol: 'TCP' }],
           env: serverEnv(isvc, input, opts),
           ...(opts.artifactStoreSecret ? { envFrom: [{ secretRef: { name: opts.artifactStoreSecret } }] } : {}),
-          resources: (spec.resources as V1ResourceRequirements | undefined) ?? DEFAULT_RESOURCES,
+          resources: resourcesOf(spec.resources),
           // Liveness never depends on the model; readiness means loaded and warmed.
           livenessProbe: { httpGet: { path: '/v2/health/live', port: 'http' }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
           readinessProbe: { httpGet: { path: '/v2/health/ready', port: 'http' }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3 },

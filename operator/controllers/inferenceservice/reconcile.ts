@@ -124,7 +124,7 @@ export class InferenceServiceReconciler implements Reconciler {
     const states = [...(desired ? [desired] : []), ...(serving && serving !== desired ? [serving] : []), ...older];
     let remaining = states;
     if (!observed.serviceConflict) {
-      for (const name of decision.remove) await this.#removeRevision(isvc, name, states.find((s) => s.name === name), log);
+      for (const name of [...decision.remove, ...this.#orphans(isvc, states, decision.serve)]) await this.#removeRevision(isvc, name, states.find((s) => s.name === name), log);
       remaining = states.filter((s) => !decision.remove.includes(s.name));
       observed.serving = states.find((s) => s.name === decision.serve);
     } else {
@@ -136,6 +136,18 @@ export class InferenceServiceReconciler implements Reconciler {
     const status = computeStatus(isvc, observed, new Date(this.#d.clock.now()));
     if (await writeStatus(this.#d.custom, INFERENCE_SERVICES, isvc, status)) log.debug('status updated');
     if (observed.serviceConflict || observed.revisionConflict) return { requeueAfterMs: CONFLICT_RECHECK_MS };
+  }
+
+  /** Revisions left with a Service or HPA but no Deployment (deleted by hand): nothing will use them. */
+  #orphans(isvc: InferenceService, states: readonly RevisionState[], serving: string | undefined): string[] {
+    const ns = isvc.metadata.namespace!;
+    const known = new Set([...states.map((s) => s.name), ...(serving ? [serving] : [])]);
+    const names = new Set<string>();
+    for (const child of [...this.#d.services.list(ns), ...this.#d.hpas.list(ns)]) {
+      const rev = child.metadata?.labels?.[LABEL_REVISION];
+      if (rev && child.metadata?.labels?.[LABEL_ISVC] === isvc.metadata.name && !known.has(rev) && isControlledBy(child, isvc)) names.add(rev);
+    }
+    return [...names].sort();
   }
 
   #podsOf(namespace: string, revision: string): V1Pod[] {

@@ -81,6 +81,12 @@ describe('computeStatus', () => {
     assert.deepEqual([cond(s, 'Ready')?.status, cond(s, 'Ready')?.reason], ['False', 'ModelNotFound']);
     assert.match(cond(s, 'Ready')?.message ?? '', /no version holds production; revision weather-aaaa \(weather-v1\) keeps serving/);
   });
+  it('drops the Progressing condition of an earlier rollout when there is none to report', () => {
+    const first = computeStatus(isvc, { resolution: { resolved: true, modelVersion: mv('weather-v2') }, desired: b.name, serving: a, revisions: [a, b], progress: { status: 'False', reason: Reasons.RevisionBlocked, message: 'stuck' } }, now);
+    assert.equal(cond(first, 'Progressing')?.reason, 'RevisionBlocked');
+    const later = computeStatus({ ...isvc, status: first }, { resolution: { resolved: false, reason: Reasons.ModelNotFound, message: 'gone' }, serving: a, revisions: [a] }, now);
+    assert.equal(cond(later, 'Progressing'), undefined);
+  });
   it('stays Healthy while the model waits for a version being verified or an alias being moved', () => {
     const s = computeStatus(isvc, { resolution: { resolved: false, reason: Reasons.ModelNotReady, message: 'weather-v2 claims production but does not hold it yet' }, serving: a, revisions: [a] }, now);
     assert.equal(s.phase, 'Healthy');

@@ -82,7 +82,9 @@ export function computeStatus(isvc: InferenceService, observed: Observed, now: D
       : { type: 'ServiceReady', status: 'True', reason: Reasons.Applied, message: 'the Service routes to the serving Pods' },
   );
   const progress = observed.revisionConflict ? { status: 'False' as const, reason: Reasons.ResourceExists, message: observed.revisionConflict } : observed.progress;
+  // No rollout to speak of (the model does not resolve): no stale account of an earlier one.
   if (progress) conditions = set(conditions, { type: 'Progressing', ...progress });
+  else conditions = conditions?.filter((c) => c.type !== 'Progressing');
   conditions = set(conditions, readyCondition(observed));
 
   const revisions = [...(observed.revisions ?? [])].sort((a, b) => rank(a, observed) - rank(b, observed) || (a.name < b.name ? -1 : 1));
