@@ -38,7 +38,7 @@ node_modules/.installed: package.json package-lock.json
 ##@ Main job
 
 .PHONY: demo
-demo: setup deps k8s ## Start a local control plane, install the CRDs, apply the Seattle weather pipeline, show it.
+demo: setup deps k8s helm s3 ## The Seattle weather pipeline on a local cluster (a real node as root): ingest, train, register.
 	hack/demo.sh
 
 .PHONY: up
@@ -46,7 +46,9 @@ up: setup k8s ## Start the local control plane only (state in _output/cluster).
 	hack/control-plane.sh up --dir $(CLUSTER_DIR)
 
 .PHONY: down
-down: ## Stop the local control plane and remove its state.
+down: ## Stop the local cluster (node, S3 store, control plane) and remove its state.
+	hack/node.sh down --dir $(CLUSTER_DIR)
+	hack/s3-server.sh down --dir $(CLUSTER_DIR)/s3
 	hack/control-plane.sh down --dir $(CLUSTER_DIR)
 
 ##@ Development
@@ -98,5 +100,5 @@ test-e2e: setup deps k8s helm ## End-to-end stories on a real node (kubelet, con
 	node --test --test-reporter=spec --test-concurrency=1 'e2e/**/*.test.ts'
 
 .PHONY: test-integration
-test-integration: setup deps k8s helm s3 ## Integration tests against a real control plane and S3 server (started and stopped by the tests).
+test-integration: setup deps k8s helm s3 trainer-deps ## Integration tests against a real control plane and S3 server (started and stopped by the tests); training runs use the trainer venv.
 	node --test --test-reporter=spec --test-global-setup=test/integration/global-setup.ts 'test/integration/**/*.test.ts'

@@ -2,21 +2,26 @@
 # The main job: a control plane (local, or the current kube context with --current-context),
 # the modelops API installed, and the Seattle weather pipeline applied and shown.
 #
-# The operator's reconcilers land issue by issue; until they do, this shows the API a data
-# scientist writes against (the five resources accepted, validated and listed) and the
-# operator reconciling what it already can (the InferenceService's Service and status).
+# Locally, as root (containerd, runc and the bridge network need it), it adds a real node,
+# an S3-compatible store reachable from Pods, builds the operator and trainer images, installs
+# the Helm chart, and runs the pipeline for real: the Dataset's ingest Job, the TrainingJob's
+# training Job, the ModelVersion registered and verified. Without root it starts the control
+# plane only, runs the operator as a local process and shows the API and what the operator
+# reconciles without Pods (Jobs stay Pending: there is no node).
 # With --current-context the operator is not started: install it with the Helm chart.
 #
-# usage: hack/demo.sh [--current-context] [--namespace NS]
+# usage: hack/demo.sh [--current-context] [--namespace NS] [--no-node]
 source "$(dirname "$0")/lib.sh"
 
 use_current=false
 ns=modelops-demo
+want_node=true
 while (($#)); do
   case "$1" in
     --current-context) use_current=true; shift ;;
     --namespace) ns="$2"; shift 2 ;;
-    *) die "unknown argument $1 (usage: hack/demo.sh [--current-context] [--namespace NS])" ;;
+    --no-node) want_node=false; shift ;;
+    *) die "unknown argument $1 (usage: hack/demo.sh [--current-context] [--namespace NS] [--no-node])" ;;
   esac
 done
 
@@ -25,6 +30,7 @@ export PATH="$K8S_BIN_DIR:$PATH"
 step() { printf '\n\033[1;32m[%s]\033[0m %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 t0=$SECONDS
 
+node=false
 if $use_current; then
   ctx="$(kubectl config current-context)" || die "no current kube context; drop --current-context to start a local control plane"
   step "using the current kube context: $ctx"
@@ -37,17 +43,111 @@ else
   fi
   # shellcheck disable=SC1091
   source "$CLUSTER_DIR/env.sh"
+  if $want_node && [[ $EUID -eq 0 ]]; then
+    node=true
+  elif $want_node; then
+    warn "not root: no node (containerd, runc and the bridge network need root), so Jobs will stay Pending; run as root for the real pipeline"
+  fi
 fi
 
 step "installing the modelops.dev CRDs (server-side apply, as for upgrades)"
-kubectl apply --server-side --field-manager=modelops -f "$REPO_ROOT/crds"
+kubectl apply --server-side --force-conflicts --field-manager=modelops -f "$REPO_ROOT/crds"
 kubectl wait --for=condition=Established --timeout=60s crd -l app.kubernetes.io/part-of=modelops >/dev/null
 
-step "applying the Seattle weather pipeline to namespace $ns"
 kubectl create namespace "$ns" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
-kubectl apply --server-side --field-manager=modelops -n "$ns" -f "$REPO_ROOT/examples/seattle-weather"
+kubectl label namespace "$ns" pod-security.kubernetes.io/enforce=restricted --overwrite >/dev/null
 
-if ! $use_current; then
+# Waits until a resource's phase is one of the wanted ones, printing each change of phase and
+# of its Ready condition's message; a phase in `fail` ends the demo with that message.
+wait_phase() {
+  local kind="$1" name="$2" want="$3" fail="$4" timeout="$5" last="" now phase msg
+  local deadline=$((SECONDS + timeout))
+  while ((SECONDS < deadline)); do
+    now="$(kubectl get "$kind" "$name" -n "$ns" -o jsonpath='{.status.phase}|{.status.conditions[?(@.type=="Ready")].message}' 2>/dev/null || true)"
+    phase="${now%%|*}"; msg="${now#*|}"
+    if [[ "$now" != "$last" ]]; then
+      printf '  %s/%s: %s%s\n' "$kind" "$name" "${phase:-Pending}" "${msg:+ — $msg}" >&2
+      last="$now"
+    fi
+    [[ " $want " == *" $phase "* ]] && return 0
+    [[ -n "$phase" && " $fail " == *" $phase "* ]] && die "$kind/$name is $phase: $msg"
+    sleep 2
+  done
+  die "$kind/$name did not reach ${want// / or } within ${timeout}s (kubectl describe $kind $name -n $ns)"
+}
+
+if $node; then
+  if [[ -f "$CLUSTER_DIR/node/kubelet.pid" ]] && kill -0 "$(cat "$CLUSTER_DIR/node/kubelet.pid")" 2>/dev/null; then
+    step "reusing the node in $CLUSTER_DIR/node"
+  else
+    step "adding a real node: kubelet + containerd + runc + bridge CNI + kube-proxy"
+    "$HACK_DIR/build-k8s.sh" kubelet kube-proxy >/dev/null
+    "$HACK_DIR/node.sh" up --dir "$CLUSTER_DIR"
+  fi
+
+  S3_DIR="$CLUSTER_DIR/s3"
+  step "starting the S3-compatible store (versitygw) where Pods reach it, with the sample data"
+  "$HACK_DIR/build-s3.sh" >/dev/null
+  "$HACK_DIR/s3-server.sh" up --dir "$S3_DIR" --address 10.244.0.1 --bucket modelops-artifacts
+  # versitygw's POSIX back end: a bucket is a folder, an object a file.
+  mkdir -p "$S3_DIR/data/modelops-examples/seattle-weather"
+  cp "$REPO_ROOT/node_modules/vega-datasets/data/seattle-weather.csv" "$S3_DIR/data/modelops-examples/seattle-weather/"
+  for n in modelops-system "$ns"; do
+    kubectl create namespace "$n" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+    (set -a; source "$S3_DIR/s3.env"; kubectl create secret generic modelops-s3 -n "$n" --dry-run=client -o yaml \
+      --from-literal=AWS_ENDPOINT_URL="$AWS_ENDPOINT_URL" --from-literal=AWS_ACCESS_KEY_ID="$AWS_ACCESS_KEY_ID" \
+      --from-literal=AWS_SECRET_ACCESS_KEY="$AWS_SECRET_ACCESS_KEY" --from-literal=AWS_REGION="$AWS_REGION") | kubectl apply -f - >/dev/null
+  done
+  kubectl label namespace modelops-system pod-security.kubernetes.io/enforce=restricted --overwrite >/dev/null
+
+  step "building the operator and trainer images with buildah and loading them into the node (cached by content)"
+  "$HACK_DIR/images.sh" load operator --dir "$CLUSTER_DIR"
+  "$HACK_DIR/images.sh" load trainer --dir "$CLUSTER_DIR"
+
+  step "installing modelops with Helm (artifact store s3://modelops-artifacts)"
+  HELM="$("$HACK_DIR/build-helm.sh")/helm"
+  values="$(mktemp)"
+  cat >"$values" <<VALUES
+image: {pullPolicy: Never}
+artifactStore: s3://modelops-artifacts
+artifactStoreSecret: modelops-s3
+extraEnv:
+$(for k in AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_REGION; do
+    printf '  - {name: %s, valueFrom: {secretKeyRef: {name: modelops-s3, key: %s}}}\n' "$k" "$k"; done)
+VALUES
+  # A local operator process from an earlier demo without a node would reconcile too.
+  stop_pid "$CLUSTER_DIR/pids/operator"
+  "$HELM" upgrade --install modelops "$REPO_ROOT/charts/modelops" -n modelops-system -f "$values" --wait --timeout 180s
+  rm -f "$values"
+  # A new image under the same tag needs new Pods.
+  kubectl rollout restart deployment/modelops -n modelops-system >/dev/null
+  kubectl rollout status deployment/modelops -n modelops-system --timeout=120s
+
+  step "step 1: the Dataset — an ingest Job validates, versions and profiles the data"
+  kubectl apply --server-side --field-manager=modelops -n "$ns" -f "$REPO_ROOT/examples/seattle-weather/01-dataset.yaml"
+  wait_phase mds seattle-weather Ready Failed 300
+  kubectl get mds seattle-weather -n "$ns"
+
+  step "step 2: the TrainingJob — a Job trains on that version; passing the gate registers a ModelVersion"
+  kubectl apply --server-side --field-manager=modelops -n "$ns" -f "$REPO_ROOT/examples/seattle-weather/02-trainingjob.yaml"
+  wait_phase mtj seattle-weather Succeeded "Failed Rejected" 600
+  kubectl get mtj seattle-weather -n "$ns"
+  mv="$(kubectl get mtj seattle-weather -n "$ns" -o jsonpath='{.status.modelVersion}')"
+
+  step "step 3: the ModelVersion $mv — the operator checks the artifact's digest in the store"
+  wait_phase mv "$mv" Ready Invalid 120
+  kubectl get mv "$mv" -n "$ns"
+  kubectl get mv "$mv" -n "$ns" -o jsonpath='  lineage: dataset {.spec.lineage.dataset.name}@{.spec.lineage.dataset.version}, image {.spec.lineage.imageDigest}{"\n"}  metrics: {.spec.metrics}{"\n"}'
+
+  step "steps 4 and 5: the InferenceService and DriftMonitor (accepted; serving and drift land with their issues)"
+  kubectl apply --server-side --field-manager=modelops -n "$ns" -f "$REPO_ROOT/examples/seattle-weather/04-inferenceservice.yaml" \
+    -f "$REPO_ROOT/examples/seattle-weather/05-driftmonitor.yaml"
+else
+  step "applying the Seattle weather pipeline to namespace $ns"
+  kubectl apply --server-side --field-manager=modelops -n "$ns" -f "$REPO_ROOT/examples/seattle-weather"
+fi
+
+if ! $use_current && ! $node; then
   step "starting the operator (node operator/main.ts; logs in $CLUSTER_DIR/operator.log)"
   if [[ -f "$CLUSTER_DIR/pids/operator" ]] && kill -0 "$(cat "$CLUSTER_DIR/pids/operator")" 2>/dev/null; then
     echo "already running (pid $(cat "$CLUSTER_DIR/pids/operator"))"
@@ -91,5 +191,5 @@ Done in $((SECONDS - t0))s. Look around:
 $( $use_current || echo "  eval \"\$(hack/control-plane.sh env --dir $CLUSTER_DIR)\"" )
   kubectl get modelops -n $ns
   kubectl explain inferenceservice.spec.rollout
-$( $use_current || echo "Stop the control plane with: make down" )
+$( $use_current || echo "Stop the cluster (node, S3 store, control plane) with: make down" )
 MSG

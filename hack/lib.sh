@@ -14,6 +14,7 @@ ETCD_BIN_DIR="$MODELOPS_CACHE/etcd/$ETCD_VERSION/bin"
 HELM_BIN_DIR="$MODELOPS_CACHE/helm/$HELM_VERSION/bin"
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+warn() { printf '\033[1;33mwarning:\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
 
 # A free TCP port on loopback (the kernel picks it; a tiny race with other processes is accepted).

@@ -9,6 +9,7 @@ import type { ControllerContext } from './controllers/context.ts';
 import { datasetController } from './controllers/dataset/controller.ts';
 import { inferenceServiceController } from './controllers/inferenceservice/controller.ts';
 import { modelVersionController } from './controllers/modelversion/controller.ts';
+import { trainingJobController } from './controllers/trainingjob/controller.ts';
 import { listen, metricsServer, probeServer } from './http.ts';
 import { Manager } from './manager.ts';
 import { realClock } from './runtime/clock.ts';
@@ -72,7 +73,10 @@ async function main(cfg: OperatorConfig): Promise<number> {
         log,
       })
     : undefined;
-  const manager = new Manager([inferenceServiceController(ctx), datasetController(ctx), modelVersionController(ctx)], { ...(leader ? { leader } : {}), log, metrics });
+  const manager = new Manager(
+    [inferenceServiceController(ctx), datasetController(ctx), trainingJobController(ctx), modelVersionController(ctx)],
+    { ...(leader ? { leader } : {}), log, metrics },
+  );
 
   const metricsHttp = metricsServer(metrics.registry);
   const probes = probeServer(() => manager.ready);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { datasetDataKey, datasetProfileKey, modelKey, predictionsKey, shortVersion } from './layout.ts';
+import { datasetDataKey, datasetProfileKey, modelKey, predictionsKey, shortVersion, trainingRunPrefix } from './layout.ts';
 import { checkKey } from './store.ts';
 
 const digest = 'ab'.repeat(32);
@@ -13,6 +13,9 @@ describe('layout', () => {
   it('puts a model version under its model and version', () => {
     assert.equal(modelKey('ml', 'weather-clf', 'v3'), 'models/ml/weather-clf/v3/model.onnx');
   });
+  it('gives each training run its own folder under its TrainingJob', () => {
+    assert.equal(trainingRunPrefix('ml', 'weather', 'weather-g2'), 'training/ml/weather/weather-g2/');
+  });
   it('puts prediction logs under the service and revision', () => {
     assert.equal(predictionsKey('ml', 'weather', 'rev-1', '2026-01-01T00-00-00Z'), 'predictions/ml/weather/rev-1/2026-01-01T00-00-00Z.jsonl');
   });
@@ -24,6 +27,7 @@ describe('layout', () => {
     ['an uppercase digest', () => datasetDataKey('ml', 'weather', digest.toUpperCase())],
     ['a name with a slash', () => datasetDataKey('ml', 'a/b', digest)],
     ['a version that climbs out', () => modelKey('ml', 'm', '..')],
+    ['a run name that climbs out', () => trainingRunPrefix('ml', 'weather', '..')],
   ];
   for (const [name, f] of bad) it(`refuses ${name}`, () => assert.throws(f));
 });

@@ -54,6 +54,14 @@ export function modelMetricsKey(namespace: string, model: string, version: strin
   return checkKey(`${modelVersionPrefix(namespace, model, version)}metrics.json`);
 }
 
+/**
+ * The folder one training run writes (model.onnx, signature.json, metrics.json, checkpoints/):
+ * training/<namespace>/<trainingjob>/<run>/. A registered ModelVersion points into it.
+ */
+export function trainingRunPrefix(namespace: string, trainingJob: string, run: string): string {
+  return `training/${name('namespace', namespace)}/${name('TrainingJob name', trainingJob)}/${name('run name', run)}/`;
+}
+
 /** A sampled prediction log segment of an InferenceService revision: predictions/<ns>/<isvc>/<revision>/<segment>.jsonl */
 export function predictionsKey(namespace: string, service: string, revision: string, segment: string): string {
   if (!VERSION.test(revision) || !VERSION.test(segment)) throw new Error(`invalid revision "${revision}" or segment "${segment}" for an artifact key`);

@@ -48,6 +48,32 @@ export const Reasons = {
   RevisionNotReady: 'RevisionNotReady',
   /** Leadership was acquired or lost. */
   LeaderElection: 'LeaderElection',
+  /** A TrainingJob waits for its Dataset to have the version it trains on. */
+  WaitingForDataset: 'WaitingForDataset',
+  /** The pinned Dataset version is not among the Dataset's versions. */
+  DatasetVersionNotFound: 'DatasetVersionNotFound',
+  /** The operator has no artifact store (--artifact-store) to give a run its output folder. */
+  NoArtifactStore: 'NoArtifactStore',
+  /** A training run's Job was created. */
+  RunStarted: 'RunStarted',
+  /** A training run is in progress. */
+  Training: 'Training',
+  /** A training run's Pod cannot make progress (image pull, unschedulable, missing Secret). */
+  TrainingBlocked: 'TrainingBlocked',
+  /** A training run failed; the message says why (trainer error text, OOMKilled, deadline...). */
+  TrainingFailed: 'TrainingFailed',
+  /** A run trained but its metrics missed the gate; nothing was registered. */
+  GateNotMet: 'GateNotMet',
+  /** A run passed its gate and was registered as a ModelVersion. */
+  ModelRegistered: 'ModelRegistered',
+  /** A scheduled TrainingJob waits for its next run. */
+  WaitingForSchedule: 'WaitingForSchedule',
+  /** A scheduled run was skipped (concurrencyPolicy Forbid while a run is active). */
+  RunSkipped: 'RunSkipped',
+  /** An active run was stopped for a newer scheduled one (concurrencyPolicy Replace). */
+  RunReplaced: 'RunReplaced',
+  /** A finished run's Job was deleted by the history limit. */
+  RunDeleted: 'RunDeleted',
   /** ModelVersion: the artifact exists and its sha256 matches spec.artifact.digest. */
   ArtifactVerified: 'ArtifactVerified',
   /** ModelVersion: no file at spec.artifact.uri (looked for again every minute). */
