@@ -24,6 +24,28 @@ export const Reasons = {
   ReconcileError: 'ReconcileError',
   /** No revision serves the model yet. */
   NoRevision: 'NoRevision',
+  /** InferenceService: spec.model names a ModelVersion (or an alias's holder) that is Ready. */
+  ModelResolved: 'ModelResolved',
+  /** InferenceService: no ModelVersion matches spec.model (by name, or holding the alias). */
+  ModelNotFound: 'ModelNotFound',
+  /** InferenceService: the ModelVersion spec.model asks for is not verified yet. */
+  ModelNotReady: 'ModelNotReady',
+  /** InferenceService: the ModelVersion spec.model asks for is Invalid. */
+  ModelInvalid: 'ModelInvalid',
+  /** InferenceService: a revision's Deployment was created. */
+  RevisionCreated: 'RevisionCreated',
+  /** InferenceService: a new revision is starting and not all its Pods are ready yet (condition). */
+  RevisionStarting: 'RevisionStarting',
+  /** InferenceService: the new revision's Pods cannot become ready without a change (image pull, scheduling, crash loop, progress deadline). */
+  RevisionBlocked: 'RevisionBlocked',
+  /** InferenceService: the Service now sends traffic to this revision. */
+  RevisionPromoted: 'RevisionPromoted',
+  /** InferenceService: a revision no longer needed was deleted. */
+  RevisionRemoved: 'RevisionRemoved',
+  /** InferenceService: the serving revision has ready Pods (condition). */
+  RevisionReady: 'RevisionReady',
+  /** InferenceService: the serving revision has no ready Pods (condition). */
+  RevisionNotReady: 'RevisionNotReady',
   /** Leadership was acquired or lost. */
   LeaderElection: 'LeaderElection',
   /** A TrainingJob waits for its Dataset to have the version it trains on. */

@@ -270,9 +270,9 @@ describe('kubectl get shows the printer columns', () => {
     {
       kind: 'InferenceService',
       resource: 'misvc',
-      status: { phase: 'Progressing', servingModelVersion: 'seattle-weather-v1', canaryRevision: { name: 'seattle-weather-2', modelVersion: 'seattle-weather-v2' }, canaryWeight: 10 },
-      header: ['NAME', 'PHASE', 'SERVING', 'CANARY', 'WEIGHT', 'AGE'],
-      row: /^seattle-weather\s+Progressing\s+seattle-weather-v1\s+seattle-weather-v2\s+10\s+\S+$/,
+      status: { phase: 'Progressing', servingModelVersion: 'seattle-weather-v1', desiredModelVersion: 'seattle-weather-v2', canaryRevision: { name: 'seattle-weather-2', modelVersion: 'seattle-weather-v2' }, canaryWeight: 10 },
+      header: ['NAME', 'PHASE', 'SERVING', 'DESIRED', 'CANARY', 'WEIGHT', 'AGE'],
+      row: /^seattle-weather\s+Progressing\s+seattle-weather-v1\s+seattle-weather-v2\s+seattle-weather-v2\s+10\s+\S+$/,
     },
     {
       kind: 'DriftMonitor',

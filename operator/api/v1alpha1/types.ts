@@ -760,6 +760,12 @@ export interface InferenceServiceStatus {
   desiredModelVersion?: string;
   /** The ModelVersion serving all or most traffic; differs from desiredModelVersion after a rollback. */
   servingModelVersion?: string;
+  /** The revision the spec asks for: the resolved ModelVersion with the current Pod template. */
+  desiredRevision?: string;
+  /** The revision the InferenceService's Service sends traffic to; differs from desiredRevision while a new one starts or after it failed to. */
+  servingRevision?: string;
+  /** Every revision that exists now, the serving one first. */
+  revisions?: RevisionStatus[];
   /** Recent analysis measurements, newest first. */
   analysis?: AnalysisMeasurement[];
   /** The ModelVersion whose rollout was last aborted; it is not retried until the spec changes. */
@@ -772,6 +778,8 @@ export interface RevisionStatus {
   name: string;
   /** The ModelVersion it serves. */
   modelVersion: string;
+  /** Pods the revision's Deployment asks for. */
+  replicas?: number;
   /** Ready serving Pods. */
   readyReplicas?: number;
 }

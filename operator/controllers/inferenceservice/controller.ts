@@ -1,27 +1,44 @@
 // Wiring of the InferenceService controller: its informers, their handlers, its reconciler.
-import type { V1Service } from '@kubernetes/client-node';
-import type { InferenceService } from '../../api/v1alpha1/types.ts';
+// Children (Services, Deployments, HPAs) map to their InferenceService by owner reference,
+// Pods by their label; a ModelVersion change (an alias moved, a version became Ready)
+// enqueues every InferenceService of its namespace that follows it.
+import type { V1Deployment, V1Pod, V1Service, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
+import type { Dataset, InferenceService, ModelVersion } from '../../api/v1alpha1/types.ts';
 import { Controller, keyOf } from '../../runtime/controller.ts';
 import { ownerKey } from '../../runtime/owner.ts';
 import { InformerSet } from '../../runtime/resources.ts';
 import type { ControllerContext } from '../context.ts';
+import { LABEL_ISVC, SERVER_SELECTOR } from './desired.ts';
 import { InferenceServiceReconciler } from './reconcile.ts';
-import { INFERENCE_SERVICES, SERVICES } from './types.ts';
+import { follows } from './resolve.ts';
+import { DATASETS, DEPLOYMENTS, HPAS, INFERENCE_SERVICES, MODEL_VERSIONS, PODS, SERVICES } from './types.ts';
 
 export function inferenceServiceController(ctx: ControllerContext) {
   const isvcs = new InformerSet<InferenceService>(INFERENCE_SERVICES, ctx.informerOptions());
-  // Only Services we manage are cached; a foreign one with a child's name is read on demand.
+  // Only children we manage are cached; a foreign one with a child's name is read on demand.
   const services = new InformerSet<V1Service>(SERVICES, ctx.informerOptions('app.kubernetes.io/managed-by=modelops'));
+  const deployments = new InformerSet<V1Deployment>(DEPLOYMENTS, ctx.informerOptions(SERVER_SELECTOR));
+  const hpas = new InformerSet<V2HorizontalPodAutoscaler>(HPAS, ctx.informerOptions(SERVER_SELECTOR));
+  const pods = new InformerSet<V1Pod>(PODS, ctx.informerOptions(SERVER_SELECTOR));
+  const modelVersions = new InformerSet<ModelVersion>(MODEL_VERSIONS, ctx.informerOptions());
+  // Read for the reference profile of a model's training data; a change needs no reconcile.
+  const datasets = new InformerSet<Dataset>(DATASETS, ctx.informerOptions());
 
   const controller = new Controller({
     name: 'inferenceservice',
     reconciler: new InferenceServiceReconciler({
       inferenceServices: isvcs,
       services,
+      deployments,
+      hpas,
+      pods,
+      modelVersions,
+      datasets,
       objects: ctx.objects,
       custom: ctx.custom,
       events: ctx.events,
       clock: ctx.clock,
+      revision: { serverImage: ctx.config.serverImage, artifactStoreSecret: ctx.config.artifactStoreSecret, artifactStore: ctx.config.artifactStore },
     }),
     workers: ctx.workers,
     clock: ctx.clock,
@@ -29,11 +46,21 @@ export function inferenceServiceController(ctx: ControllerContext) {
     metrics: ctx.metrics,
   });
 
-  isvcs.onChange((obj) => controller.enqueue(keyOf(obj)));
-  services.onChange((obj) => {
+  const toOwner = (obj: V1Service | V1Deployment | V2HorizontalPodAutoscaler) => {
     const owner = ownerKey(obj, 'modelops.dev', 'InferenceService');
     if (owner) controller.enqueue(owner);
+  };
+  isvcs.onChange((obj) => controller.enqueue(keyOf(obj)));
+  services.onChange(toOwner);
+  deployments.onChange(toOwner);
+  hpas.onChange(toOwner);
+  pods.onChange((pod) => {
+    const isvc = pod.metadata?.labels?.[LABEL_ISVC];
+    if (isvc) controller.enqueue(`${pod.metadata?.namespace}/${isvc}`);
+  });
+  modelVersions.onChange((mv) => {
+    for (const isvc of isvcs.list(mv.metadata?.namespace)) if (follows(isvc, mv)) controller.enqueue(keyOf(isvc));
   });
 
-  return { controller, informers: [isvcs, services] };
+  return { controller, informers: [isvcs, services, deployments, hpas, pods, modelVersions, datasets] };
 }

@@ -213,6 +213,7 @@ const revision = named(
   obj('A revision: one ModelVersion served by its own Deployment.', {
     name: req(objectName('Revision name (also the Deployment name).')),
     modelVersion: req(objectName('The ModelVersion it serves.')),
+    replicas: opt(int('Pods the revision\'s Deployment asks for.', { minimum: 0 })),
     readyReplicas: opt(int('Ready serving Pods.', { minimum: 0 })),
   }),
 );
@@ -255,6 +256,9 @@ export const inferenceServiceStatus = named(
     stepStartTime: opt(timestamp('When the current step began.')),
     desiredModelVersion: opt(objectName('The ModelVersion the spec asks for (after resolving an alias).')),
     servingModelVersion: opt(objectName('The ModelVersion serving all or most traffic; differs from desiredModelVersion after a rollback.')),
+    desiredRevision: opt(objectName('The revision the spec asks for: the resolved ModelVersion with the current Pod template.')),
+    servingRevision: opt(objectName('The revision the InferenceService\'s Service sends traffic to; differs from desiredRevision while a new one starts or after it failed to.')),
+    revisions: opt(arr('Every revision that exists now, the serving one first.', revision, { maxItems: 10 })),
     analysis: opt(arr('Recent analysis measurements, newest first.', measurement, { maxItems: 50 })),
     abortedModelVersion: opt(objectName('The ModelVersion whose rollout was last aborted; it is not retried until the spec changes.')),
   }),
@@ -272,9 +276,11 @@ export const inferenceService: KindDefinition = {
   printerColumns: [
     { name: 'Phase', type: 'string', jsonPath: '.status.phase', description: 'Pending, Progressing, Healthy, Degraded, RolledBack or Paused.' },
     { name: 'Serving', type: 'string', jsonPath: '.status.servingModelVersion', description: 'ModelVersion serving stable traffic.' },
+    { name: 'Desired', type: 'string', jsonPath: '.status.desiredModelVersion', description: 'ModelVersion the spec asks for (after resolving an alias).' },
     { name: 'Canary', type: 'string', jsonPath: '.status.canaryRevision.modelVersion', description: 'ModelVersion being rolled out.' },
     { name: 'Weight', type: 'integer', jsonPath: '.status.canaryWeight', description: 'Percent of traffic on the canary.' },
     { name: 'URL', type: 'string', jsonPath: '.status.url', description: 'Endpoint URL.', priority: 1 },
+    { name: 'Revision', type: 'string', jsonPath: '.status.servingRevision', description: 'Revision serving traffic.', priority: 1 },
     ageColumn,
   ],
 };
