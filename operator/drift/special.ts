@@ -150,7 +150,7 @@ export function kolmogorovSmirnovCdfExact(n: number, x: number): number {
     }
   }
   // H^n by repeated squaring, keeping a power-of-ten exponent to avoid overflow.
-  const multiply = (A: Float64Array, B: Float64Array): Float64Array => {
+  const multiply = (A: Float64Array, B: Float64Array): Float64Array<ArrayBuffer> => {
     const C = new Float64Array(m * m);
     for (let i = 0; i < m; i++) {
       for (let l = 0; l < m; l++) {
@@ -161,9 +161,9 @@ export function kolmogorovSmirnovCdfExact(n: number, x: number): number {
     }
     return C;
   };
-  let result: Float64Array | undefined;
+  let result: Float64Array<ArrayBuffer> | undefined;
   let resultExp = 0;
-  let base = H;
+  let base: Float64Array<ArrayBuffer> = H;
   let baseExp = 0;
   for (let e = n; e > 0; e >>= 1) {
     if (e & 1) {

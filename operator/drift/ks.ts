@@ -1,0 +1,130 @@
+// The two-sample Kolmogorov-Smirnov test: the statistic from two sorted samples (or from
+// cumulative counts at shared bin edges) and its two-sided p-value as scipy.stats.ks_2samp
+// computes it with method='auto'.
+import { kolmogorovSmirnovSurvival } from './special.ts';
+
+/** Above this many values in the larger sample, the p-value is asymptotic (scipy's MAX_AUTO_N). */
+export const KS_EXACT_MAX_N = 10000;
+
+export interface KsResult {
+  /** D = sup |F_ref(x) - F_live(x)|. */
+  statistic: number;
+  /** Two-sided p-value of D under "same distribution". */
+  pValue: number;
+  /** How the p-value was computed. */
+  pMethod: 'exact' | 'asymptotic';
+}
+
+/** D from two ascending samples, in one merge pass: both CDFs are compared after each distinct value. */
+export function ksStatisticSorted(a: Float64Array, b: Float64Array): number {
+  const n1 = a.length;
+  const n2 = b.length;
+  let i = 0;
+  let j = 0;
+  let best = 0; // in units of 1/(n1 n2): |i n2 - j n1|
+  while (i < n1 && j < n2) {
+    const v = a[i]! <= b[j]! ? a[i]! : b[j]!;
+    while (i < n1 && a[i]! <= v) i++;
+    while (j < n2 && b[j]! <= v) j++;
+    const diff = Math.abs(i * n2 - j * n1);
+    if (diff > best) best = diff;
+  }
+  // Once one sample is exhausted the difference only shrinks toward 0; the last value stands.
+  return best / n1 / n2;
+}
+
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
+
+/**
+ * P(D >= d) for equal sizes n by the reflection principle (scipy's _compute_prob_outside_square):
+ * 2 Σ_{j>=1} (-1)^(j-1) C(2n, n-jh) / C(2n, n), with d = h/n.
+ */
+function exactEqualSizes(n: number, h: number): number {
+  let p = 0;
+  for (let k = Math.floor(n / h); k >= 0; k--) {
+    let p1 = 1;
+    for (let j = 0; j < h; j++) p1 = ((n - k * h - j) * p1) / (n + k * h + j + 1);
+    p = p1 * (1 - p);
+  }
+  return 2 * p;
+}
+
+/**
+ * P(D >= d) for sizes m, n by counting lattice paths from (0,0) to (m,n) that stay strictly
+ * inside |i/m - j/n| < d, normalised as they go (each entry is a probability, so nothing
+ * overflows); one column of the lattice is kept. d = h / lcm(m, n).
+ */
+function exactLattice(m: number, n: number, h: number): number {
+  if (m < n) [m, n] = [n, m];
+  const g = gcd(m, n);
+  const mg = m / g;
+  const ng = n / g;
+  // Point (i, j) is inside when |i ng - j mg| < h.
+  const u = new Float64Array(n + 1);
+  let hi = Math.min(n, Math.ceil(h / mg) - 1);
+  for (let j = 0; j <= hi; j++) u[j] = 1;
+  for (let i = 1; i <= m; i++) {
+    const lo = Math.max(0, Math.floor((i * ng - h) / mg) + 1);
+    hi = Math.min(n, Math.ceil((i * ng + h) / mg) - 1);
+    if (lo > hi) return 1;
+    for (let j = lo; j <= hi; j++) {
+      const down = j > lo ? u[j - 1]! : 0;
+      u[j] = (u[j]! * i + down * j) / (i + j);
+    }
+    // Entries above hi are never reached from this column onward when outside: clear one guard.
+    if (hi + 1 <= n) u[hi + 1] = 0;
+  }
+  return 1 - u[n]!;
+}
+
+/**
+ * Two-sided p-value of D = d for sample sizes n1, n2, as scipy.stats.ks_2samp(method='auto'):
+ * exact when the larger sample has at most 10,000 values and the lattice is small enough,
+ * otherwise kstwo.sf(d, round(n1 n2 / (n1 + n2))).
+ */
+export function ksPValue(d: number, n1: number, n2: number, method: 'auto' | 'exact' | 'asymptotic' = 'auto'): { pValue: number; pMethod: 'exact' | 'asymptotic'; statistic: number } {
+  const g = gcd(n1, n2);
+  const lcm = (n1 / g) * n2;
+  let mode = method === 'auto' ? (Math.max(n1, n2) <= KS_EXACT_MAX_N ? 'exact' : 'asymptotic') : method;
+  if (mode === 'exact' && n1 / g >= 2147483647 / (n2 / g)) mode = 'asymptotic';
+  if (mode === 'exact') {
+    const h = Math.round(d * lcm);
+    const statistic = h / lcm;
+    if (h === 0) return { pValue: 1, pMethod: 'exact', statistic };
+    const p = n1 === n2 ? exactEqualSizes(n1, h) : exactLattice(n1, n2, h);
+    if (p >= 0 && p <= 1) return { pValue: p, pMethod: 'exact', statistic };
+  }
+  const en = Math.round((n1 * n2) / (n1 + n2));
+  return { pValue: Math.min(1, Math.max(0, kolmogorovSmirnovSurvival(en, d))), pMethod: 'asymptotic', statistic: d };
+}
+
+/** The two-sample KS test on two ascending samples (scipy.stats.ks_2samp, two-sided, method='auto'). */
+export function ksTestSorted(a: Float64Array, b: Float64Array): KsResult {
+  const d = ksStatisticSorted(a, b);
+  return ksPValue(d, a.length, b.length);
+}
+
+/**
+ * The KS test from counts over shared bins: D is the largest CDF difference at the bin edges
+ * (the only points where both CDFs are known), never more than the exact D, and less by at
+ * most the largest single-bin mass of either sample. The p-value uses the true sample sizes.
+ */
+export function ksTestBinned(reference: ArrayLike<number>, live: ArrayLike<number>): KsResult {
+  let n1 = 0;
+  let n2 = 0;
+  for (let i = 0; i < reference.length; i++) n1 += reference[i]!;
+  for (let i = 0; i < live.length; i++) n2 += live[i]!;
+  let a = 0;
+  let b = 0;
+  let best = 0;
+  for (let i = 0; i < reference.length; i++) {
+    a += reference[i]!;
+    b += live[i]!;
+    const diff = Math.abs(a * n2 - b * n1);
+    if (diff > best) best = diff;
+  }
+  return ksPValue(best / n1 / n2, n1, n2);
+}
