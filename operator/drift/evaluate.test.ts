@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { binOf } from '../data/profile.ts';
-import { DriftMethodError, chooseMethod, datasetDrift, evaluateFeature, isDrift, thresholdFor } from './evaluate.ts';
+import { DriftMethodError, allStatistics, chooseMethod, datasetDrift, evaluateFeature, isDrift, thresholdFor } from './evaluate.ts';
 import type { FeatureInput } from './evaluate.ts';
 import { binSorted, countCategories, liveCountsFromBuckets, sortedSample } from './inputs.ts';
 import { NUMERIC_FEATURES, reference, seattleWeather } from './testdata/fixture.ts';
@@ -150,6 +150,21 @@ describe('Seattle weather, automatic method choice', () => {
     const p = evaluateFeature('temp_max', input, { method: 'PSI', threshold: 0.25 });
     assert.equal(p.threshold, 0.25);
     assert.equal(p.verdict, 'NoDrift');
+  });
+  it('allStatistics gives every statistic at once, equal to scipy\'s', () => {
+    for (const [s, sc] of Object.entries(reference.scenarios)) {
+      for (const f of NUMERIC_FEATURES) {
+        const n = sc.numeric[f]!;
+        const all = allStatistics({ kind: 'numericSamples', reference: pick(data.numeric[f]!, sc.referenceRows), live: pick(data.numeric[f]!, sc.liveRows), edges: n.edges });
+        const close = (a: number | undefined, b: number, what: string) => assert.ok(Math.abs(a! - b) <= 1e-9 * Math.abs(b) + 1e-12, `${s} ${f} ${what}: ${a} vs ${b}`);
+        close(all.KS.statistic, n.ks.statistic, 'KS D');
+        close(all.KS.pValue, n.ks.pValue, 'KS p');
+        close(all.Wasserstein.statistic, n.wassersteinNormed, 'Wasserstein normed');
+        close(all.PSI.statistic, n.psi, 'PSI');
+        close(all.JensenShannon.statistic, n.jensenShannon, 'JS');
+        close(all.ChiSquared.statistic, n.chiSquared.statistic, 'chi2');
+      }
+    }
   });
   it('binned and exact numeric inputs bin alike', () => {
     const sc = reference.scenarios.winter;

@@ -4,10 +4,11 @@
 import type { DriftThresholds, FeatureDrift } from '../api/v1alpha1/types.ts';
 import { chiSquaredHomogeneity } from './chisquared.ts';
 import { jensenShannon, psi } from './divergence.ts';
-import { alignCategories, binSorted } from './inputs.ts';
+import { alignCategories, binSorted, distinctUpTo } from './inputs.ts';
 import type { CategoryCounts } from './inputs.ts';
 import { histogramEdges } from '../data/profile.ts';
 import { ksTestBinned, ksTestSorted } from './ks.ts';
+import { compareSorted } from './sorted.ts';
 import { normalisedWasserstein, populationStd, wassersteinBinned, wassersteinSorted } from './wasserstein.ts';
 
 export type Method = 'PSI' | 'KS' | 'ChiSquared' | 'JensenShannon' | 'Wasserstein';
@@ -119,19 +120,6 @@ function total(counts: Iterable<number>): number {
   return s;
 }
 
-/** Distinct values across two sorted samples (counting stops past FEW_VALUES: only "few or not" matters). */
-function distinctUpTo(a: Float64Array, b: Float64Array, limit: number): number {
-  const seen = new Set<number>();
-  for (const s of [a, b]) {
-    for (let i = 0; i < s.length; i++) {
-      if (i > 0 && s[i] === s[i - 1]) continue;
-      seen.add(s[i]!);
-      if (seen.size > limit) return seen.size;
-    }
-  }
-  return seen.size;
-}
-
 /** Counts per distinct value of a sorted sample, keyed by the value's string form. */
 function valueCounts(sorted: Float64Array): Map<string, number> {
   const m = new Map<string, number>();
@@ -202,6 +190,25 @@ export function computeStatistic(input: FeatureInput, method: Method, asCategori
       return { statistic: psi(c.reference, c.live) };
     }
   }
+}
+
+/**
+ * Every statistic of a numeric feature given as exact samples, sharing the work: one merge pass
+ * for KS and Wasserstein, one binning (on the given edges, else 20 over the reference range) for
+ * PSI, Jensen-Shannon and chi-squared. For reports and the benchmark; verdicts use evaluateFeature.
+ */
+export function allStatistics(input: NumericSamples): Record<Method, { statistic: number; pValue?: number }> {
+  const { ksStatistic, wasserstein } = compareSorted(input.reference, input.live);
+  const ks = ksTestSorted(input.reference, input.live, ksStatistic);
+  const c = countVectors(input, false);
+  const chi = chiSquaredHomogeneity(c.reference, c.live);
+  return {
+    KS: { statistic: ks.statistic, pValue: ks.pValue },
+    Wasserstein: { statistic: normalisedWasserstein(wasserstein, populationStd(input.reference)) },
+    PSI: { statistic: psi(c.reference, c.live) },
+    JensenShannon: { statistic: jensenShannon(c.reference, c.live) },
+    ChiSquared: { statistic: chi.statistic, pValue: chi.pValue },
+  };
 }
 
 /**

@@ -5,12 +5,26 @@ import { OTHER } from '../data/profile.ts';
 
 /** Finite values, ascending; missing values (NaN) are dropped. Sorting is the only O(n log n) step. */
 export function sortedSample(values: ArrayLike<number>): Float64Array {
-  const out = Float64Array.from(values as ArrayLike<number>);
+  // slice() copies a Float64Array at memory speed; Float64Array.from would iterate it.
+  const out = values instanceof Float64Array ? values.slice() : Float64Array.from(values as ArrayLike<number>);
   out.sort();
   // Float64Array.sort puts NaN last; ±Infinity are kept as values (they sort to the ends).
   let n = out.length;
   while (n > 0 && Number.isNaN(out[n - 1]!)) n--;
   return n === out.length ? out : out.subarray(0, n);
+}
+
+/** Distinct values across two sorted samples (counting stops past `limit`: the automatic choice only asks "at most 5?"). */
+export function distinctUpTo(a: Float64Array, b: Float64Array, limit: number): number {
+  const seen = new Set<number>();
+  for (const s of [a, b]) {
+    for (let i = 0; i < s.length; i++) {
+      if (i > 0 && s[i] === s[i - 1]) continue;
+      seen.add(s[i]!);
+      if (seen.size > limit) return seen.size;
+    }
+  }
+  return seen.size;
 }
 
 /** First index with sorted[i] >= v (or > v when `strict`). */

@@ -1,6 +1,7 @@
 // The two-sample Kolmogorov-Smirnov test: the statistic from two sorted samples (or from
 // cumulative counts at shared bin edges) and its two-sided p-value as scipy.stats.ks_2samp
 // computes it with method='auto'.
+import { compareSorted } from './sorted.ts';
 import { kolmogorovSmirnovSurvival } from './special.ts';
 
 /** Above this many values in the larger sample, the p-value is asymptotic (scipy's MAX_AUTO_N). */
@@ -15,22 +16,9 @@ export interface KsResult {
   pMethod: 'exact' | 'asymptotic';
 }
 
-/** D from two ascending samples, in one merge pass: both CDFs are compared after each distinct value. */
+/** D from two ascending samples (compareSorted's merge pass). */
 export function ksStatisticSorted(a: Float64Array, b: Float64Array): number {
-  const n1 = a.length;
-  const n2 = b.length;
-  let i = 0;
-  let j = 0;
-  let best = 0; // in units of 1/(n1 n2): |i n2 - j n1|
-  while (i < n1 && j < n2) {
-    const v = a[i]! <= b[j]! ? a[i]! : b[j]!;
-    while (i < n1 && a[i]! <= v) i++;
-    while (j < n2 && b[j]! <= v) j++;
-    const diff = Math.abs(i * n2 - j * n1);
-    if (diff > best) best = diff;
-  }
-  // Once one sample is exhausted the difference only shrinks toward 0; the last value stands.
-  return best / n1 / n2;
+  return compareSorted(a, b).ksStatistic;
 }
 
 function gcd(a: number, b: number): number {
@@ -102,8 +90,7 @@ export function ksPValue(d: number, n1: number, n2: number, method: 'auto' | 'ex
 }
 
 /** The two-sample KS test on two ascending samples (scipy.stats.ks_2samp, two-sided, method='auto'). */
-export function ksTestSorted(a: Float64Array, b: Float64Array): KsResult {
-  const d = ksStatisticSorted(a, b);
+export function ksTestSorted(a: Float64Array, b: Float64Array, d = ksStatisticSorted(a, b)): KsResult {
   return ksPValue(d, a.length, b.length);
 }
 

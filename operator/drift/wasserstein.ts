@@ -2,26 +2,14 @@
 // W1 = ∫ |F_ref(x) - F_live(x)| dx, exactly from sorted samples (as scipy.stats.wasserstein_distance)
 // and approximately from histograms over shared edges; normalised by the reference's spread as
 // Evidently's "Wasserstein distance (normed)".
+import { compareSorted } from './sorted.ts';
 
 /** Evidently's floor on the normalising standard deviation, so a constant reference does not divide by 0. */
 export const MIN_NORM = 0.001;
 
-/** W1 from two ascending samples in one merge pass (CDFs as step functions, right-continuous). */
+/** W1 from two ascending samples (compareSorted's merge pass; CDFs as right-continuous steps). */
 export function wassersteinSorted(a: Float64Array, b: Float64Array): number {
-  const n1 = a.length;
-  const n2 = b.length;
-  let i = 0;
-  let j = 0;
-  let area = 0; // Σ |i n2 - j n1| · Δx, divided by n1 n2 at the end (integers stay exact)
-  let x = Math.min(a[0]!, b[0]!);
-  while (i < n1 || j < n2) {
-    const next = j >= n2 || (i < n1 && a[i]! <= b[j]!) ? a[i]! : b[j]!;
-    area += Math.abs(i * n2 - j * n1) * (next - x);
-    x = next;
-    while (i < n1 && a[i]! <= x) i++;
-    while (j < n2 && b[j]! <= x) j++;
-  }
-  return area / n1 / n2;
+  return compareSorted(a, b).wasserstein;
 }
 
 /**
