@@ -41,31 +41,43 @@ function exactEqualSizes(n: number, h: number): number {
 }
 
 /**
- * P(D >= d) for sizes m, n by counting lattice paths from (0,0) to (m,n) that stay strictly
- * inside |i/m - j/n| < d, normalised as they go (each entry is a probability, so nothing
- * overflows); one column of the lattice is kept. d = h / lcm(m, n).
+ * P(D >= d) for sizes m, n: a uniformly random lattice path from (0,0) to (m,n) (the merge
+ * order of the two samples under "same distribution") is a Markov chain, from (i,j) a step in
+ * i with probability (m-i)/(m-i+n-j). Its mass is carried column by column while it stays
+ * strictly inside |i/m - j/n| < d; mass that steps outside is added up. p is that sum of
+ * positive terms, so tiny p-values keep their relative precision. d = h / lcm(m, n).
  */
 function exactLattice(m: number, n: number, h: number): number {
   if (m < n) [m, n] = [n, m];
   const g = gcd(m, n);
   const mg = m / g;
   const ng = n / g;
-  // Point (i, j) is inside when |i ng - j mg| < h.
-  const u = new Float64Array(n + 1);
+  // Point (i, j) is inside when |i ng - j mg| < h: lo(i) <= j <= hi(i).
+  const right = (i: number, j: number) => (m - i) / (m - i + n - j);
+  const mass = new Float64Array(n + 1);
+  let outside = 0;
+  let lo = 0;
   let hi = Math.min(n, Math.ceil(h / mg) - 1);
-  for (let j = 0; j <= hi; j++) u[j] = 1;
+  mass[0] = 1;
+  for (let j = 1; j <= hi; j++) mass[j] = mass[j - 1]! * (1 - right(0, j - 1));
+  if (hi < n) outside += mass[hi]! * (1 - right(0, hi));
   for (let i = 1; i <= m; i++) {
-    const lo = Math.max(0, Math.floor((i * ng - h) / mg) + 1);
+    const prevLo = lo;
+    const prevHi = hi;
+    lo = Math.max(0, Math.floor((i * ng - h) / mg) + 1);
     hi = Math.min(n, Math.ceil((i * ng + h) / mg) - 1);
-    if (lo > hi) return 1;
+    // Steps in i from below the new window leave the band.
+    for (let j = prevLo; j < Math.min(lo, prevHi + 1); j++) outside += mass[j]! * right(i - 1, j);
+    if (lo > hi) return Math.min(1, outside);
     for (let j = lo; j <= hi; j++) {
-      const down = j > lo ? u[j - 1]! : 0;
-      u[j] = (u[j]! * i + down * j) / (i + j);
+      const fromLeft = j >= prevLo && j <= prevHi ? mass[j]! * right(i - 1, j) : 0;
+      const fromBelow = j > lo ? mass[j - 1]! * (1 - right(i, j - 1)) : 0;
+      mass[j] = fromLeft + fromBelow;
     }
-    // Entries above hi are never reached from this column onward when outside: clear one guard.
-    if (hi + 1 <= n) u[hi + 1] = 0;
+    // A step in j from the top of the window leaves the band.
+    if (hi < n) outside += mass[hi]! * (1 - right(i, hi));
   }
-  return 1 - u[n]!;
+  return Math.min(1, outside);
 }
 
 /**
