@@ -233,7 +233,7 @@ export function evaluateFeature(name: string, input: FeatureInput, options: Feat
     method = options.method;
   }
   const threshold = thresholdFor(method, options.threshold, options.thresholds);
-  if (n.live < minSamples || n.reference === 0) return { name, method, threshold, samples: n.live, verdict: 'InsufficientData' };
+  if (n.live < minSamples || n.live === 0 || n.reference === 0) return { name, method, threshold, samples: n.live, verdict: 'InsufficientData' };
   const { statistic, pValue } = computeStatistic(input, method, asCategories);
   const value = pValue ?? statistic;
   const out: FeatureDrift & { method: Method } = { name, method, statistic, threshold, samples: n.live, verdict: isDrift(method, value, threshold) ? 'Drift' : 'NoDrift' };

@@ -3,8 +3,9 @@ import { describe, it } from 'node:test';
 import { alignCategories, binSorted, countCategories, liveCountsFromBuckets, profileCategoryCounts, sortedSample } from './inputs.ts';
 
 describe('sortedSample', () => {
-  it('sorts numerically into a Float64Array and drops missing values', () => {
+  it('sorts numerically into a Float64Array and drops missing and infinite values', () => {
     assert.deepEqual([...sortedSample([3, NaN, -1, 10, NaN, 2])], [-1, 2, 3, 10]);
+    assert.deepEqual([...sortedSample(Float64Array.of(Infinity, 1, -Infinity, NaN, 0))], [0, 1]);
   });
 });
 

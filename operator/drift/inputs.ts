@@ -3,15 +3,17 @@
 // reference profile's edges (the server's Prometheus histograms and category counters).
 import { OTHER } from '../data/profile.ts';
 
-/** Finite values, ascending; missing values (NaN) are dropped. Sorting is the only O(n log n) step. */
+/** The finite values, ascending; NaN (missing) and ±Infinity are dropped. Sorting is the only O(n log n) step. */
 export function sortedSample(values: ArrayLike<number>): Float64Array {
   // slice() copies a Float64Array at memory speed; Float64Array.from would iterate it.
   const out = values instanceof Float64Array ? values.slice() : Float64Array.from(values as ArrayLike<number>);
   out.sort();
-  // Float64Array.sort puts NaN last; ±Infinity are kept as values (they sort to the ends).
-  let n = out.length;
-  while (n > 0 && Number.isNaN(out[n - 1]!)) n--;
-  return n === out.length ? out : out.subarray(0, n);
+  // Float64Array.sort puts -Infinity first, then numbers, +Infinity, NaN last.
+  let start = 0;
+  let end = out.length;
+  while (end > 0 && !Number.isFinite(out[end - 1]!)) end--;
+  while (start < end && out[start] === -Infinity) start++;
+  return start === 0 && end === out.length ? out : out.subarray(start, end);
 }
 
 /** Distinct values across two sorted samples (counting stops past `limit`: the automatic choice only asks "at most 5?"). */
