@@ -113,6 +113,7 @@ describe('helm install of the chart', () => {
       ['create', 'modelversions.modelops.dev'],
       ['create', 'jobs.batch'],
       ['watch', 'pods'],
+      ['create', 'deployments.apps'],
       ['delete', 'services'],
       ['create', 'events.events.k8s.io'],
     ];
@@ -124,7 +125,7 @@ describe('helm install of the chart', () => {
       ['delete', 'modelversions.modelops.dev'],
       ['create', 'pods'],
       ['get', 'secrets'],
-      ['create', 'deployments.apps'],
+      ['create', 'configmaps'],
       ['create', 'leases.coordination.k8s.io'],
     ];
     for (const [verb, resource] of denied) assert.equal(await canI(ns, release, verb, resource, undefined), false, `can ${verb} ${resource}`);

@@ -27,8 +27,8 @@ import { installChartRbac, serviceAccountKubeconfig } from '../support/rbac.ts';
 import { startS3 } from '../support/s3.ts';
 import type { S3Server } from '../support/s3.ts';
 import { waitFor } from '../support/wait.ts';
+import { SEATTLE_CSV, SEATTLE_COLUMNS } from '../support/seattle.ts';
 
-const SEATTLE = join(REPO_ROOT, 'node_modules/vega-datasets/data/seattle-weather.csv');
 const IMAGE = 'localhost/modelops/operator:test';
 const INGEST_WAIT_MS = 90_000;
 
@@ -37,14 +37,7 @@ function seattleSpec(uri: string, extra: Partial<DatasetSpec> = {}): DatasetSpec
   return {
     source: { uri, format: 'csv' },
     schema: {
-      columns: [
-        { name: 'date', type: 'timestamp', role: 'timestamp', nullable: false },
-        { name: 'precipitation', type: 'number', min: 0, max: 200 },
-        { name: 'temp_max', type: 'number', min: -30, max: 50 },
-        { name: 'temp_min', type: 'number', min: -30, max: 50 },
-        { name: 'wind', type: 'number', min: 0, max: 30 },
-        { name: 'weather', type: 'category', role: 'target', nullable: false, allowedValues: ['sun', 'rain', 'drizzle', 'fog', 'snow'] },
-      ],
+      columns: SEATTLE_COLUMNS,
     },
     validation: { minRows: 100 },
     ...extra,
@@ -88,7 +81,7 @@ let seattle: string;
 before(async () => {
   s3 = await startS3('datasets');
   store = openStore(`s3://${s3.bucket}/artifacts`, s3.env);
-  seattle = await readFile(SEATTLE, 'utf8');
+  seattle = await readFile(SEATTLE_CSV, 'utf8');
   files = await mkdtemp(join(tmpdir(), 'modelops-dataset-src-'));
   // The http(s) source: files the tests write, served as they are at the time of the request.
   http = createServer((req, res) => {

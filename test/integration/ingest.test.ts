@@ -21,22 +21,15 @@ import type { ArtifactStore } from '../../operator/artifacts/store.ts';
 import { REPO_ROOT } from '../support/control-plane.ts';
 import { startS3 } from '../support/s3.ts';
 import type { S3Server } from '../support/s3.ts';
+import { SEATTLE_CSV, SEATTLE_COLUMNS } from '../support/seattle.ts';
 
-const SEATTLE = join(REPO_ROOT, 'node_modules/vega-datasets/data/seattle-weather.csv');
 
 // The schema of examples/seattle-weather/01-dataset.yaml.
 function seattleSpec(uri: string, validation: DatasetSpec['validation'] = { minRows: 1000, maxNullFraction: 0.05, maxInvalidFraction: 0.01 }): DatasetSpec {
   return {
     source: { uri, format: 'csv' },
     schema: {
-      columns: [
-        { name: 'date', type: 'timestamp', role: 'timestamp', nullable: false },
-        { name: 'precipitation', type: 'number', min: 0, max: 200 },
-        { name: 'temp_max', type: 'number', min: -30, max: 50 },
-        { name: 'temp_min', type: 'number', min: -30, max: 50 },
-        { name: 'wind', type: 'number', min: 0, max: 30 },
-        { name: 'weather', type: 'category', role: 'target', nullable: false, allowedValues: ['sun', 'rain', 'drizzle', 'fog', 'snow'] },
-      ],
+      columns: SEATTLE_COLUMNS,
     },
     validation,
   };
@@ -77,7 +70,7 @@ async function snapshot(store: ArtifactStore): Promise<string[]> {
 }
 
 async function brokenCopy(path: string): Promise<void> {
-  const lines = (await readFile(SEATTLE, 'utf8')).split('\n');
+  const lines = (await readFile(SEATTLE_CSV, 'utf8')).split('\n');
   // Data rows 4, 6 and 8 (file lines 5, 7, 9): a negative precipitation, a missing target, an unknown category.
   lines[4] = '2012-01-04,-1.0,12.2,5.6,4.7,rain';
   lines[6] = '2012-01-06,2.5,4.4,2.2,2.2,';
@@ -110,7 +103,7 @@ describe('ingest of seattle-weather.csv', () => {
       });
 
       it('stores a version named by its content, with a sane profile', async () => {
-        const run = await ingest(work, seattleSpec(pathToFileURL(SEATTLE).href), env);
+        const run = await ingest(work, seattleSpec(pathToFileURL(SEATTLE_CSV).href), env);
         assert.equal(run.code, 0, JSON.stringify(run.message));
         const m = run.message;
         assert.equal(m.ok, true);
@@ -149,7 +142,7 @@ describe('ingest of seattle-weather.csv', () => {
 
       it('gives the same version for the same bytes and writes nothing new', async () => {
         const before = await snapshot(store);
-        const run = await ingest(work, seattleSpec(pathToFileURL(SEATTLE).href), { ...env, MODELOPS_PREVIOUS_DIGEST: digests[backend]! });
+        const run = await ingest(work, seattleSpec(pathToFileURL(SEATTLE_CSV).href), { ...env, MODELOPS_PREVIOUS_DIGEST: digests[backend]! });
         assert.equal(run.code, 0, JSON.stringify(run.message));
         assert.equal(run.message.version.digest, digests[backend]);
         assert.equal(run.message.reused, true);
@@ -202,7 +195,7 @@ describe('ingest of seattle-weather.csv', () => {
 
   it('reads its source from S3 and writes a Parquet version DuckDB reads back in order', async () => {
     const source = openStore(`s3://${s3.bucket}`, s3.env);
-    await source.put('incoming/seattle-weather.csv', { path: SEATTLE });
+    await source.put('incoming/seattle-weather.csv', { path: SEATTLE_CSV });
     const run = await ingest(work, seattleSpec(`s3://${s3.bucket}/incoming/seattle-weather.csv`), { ...s3.env, MODELOPS_ARTIFACT_STORE: pathToFileURL(join(work, 'from-s3')).href });
     assert.equal(run.code, 0, JSON.stringify(run.message));
     assert.equal(run.message.version.digest, digests.file);
@@ -344,7 +337,7 @@ describe('ingest from http(s) and pvc sources', () => {
   let base: string;
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'ingest-http-'));
-    const csv = await readFile(SEATTLE);
+    const csv = await readFile(SEATTLE_CSV);
     server = createServer((req, res) => {
       if (req.headers.authorization !== 'Bearer s3cret') return void res.writeHead(401).end();
       if (req.url !== '/data/seattle-weather.csv') return void res.writeHead(404).end();
@@ -373,7 +366,7 @@ describe('ingest from http(s) and pvc sources', () => {
 
   it('reads pvc://claim/path under the mount root', async () => {
     await mkdir(join(work, 'mnt', 'weather-claim', 'raw'), { recursive: true });
-    await copyFile(SEATTLE, join(work, 'mnt', 'weather-claim', 'raw', 'seattle-weather.csv'));
+    await copyFile(SEATTLE_CSV, join(work, 'mnt', 'weather-claim', 'raw', 'seattle-weather.csv'));
     const run = await ingest(work, seattleSpec('pvc://weather-claim/raw/seattle-weather.csv'), { MODELOPS_ARTIFACT_STORE: pathToFileURL(join(work, 'store')).href, MODELOPS_PVC_ROOT: join(work, 'mnt') });
     assert.equal(run.code, 0, JSON.stringify(run.message));
     assert.equal(run.message.version.digest, 'sha256:91be8fa34d8fd8323a99fddb39b66edd7ee228038bac94c3416360310c5824dc');

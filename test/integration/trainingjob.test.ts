@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import type { TestContext } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { dump } from 'js-yaml';
-import type { DatasetColumn, DatasetSpec, DatasetVersion, TrainingJobSpec } from '../../operator/api/v1alpha1/types.ts';
+import type { DatasetSpec, DatasetVersion, TrainingJobSpec } from '../../operator/api/v1alpha1/types.ts';
 import { CustomObjectsApi, KubernetesObjectApi } from '@kubernetes/client-node';
 import { openStore } from '../../operator/artifacts/open.ts';
 import { register } from '../../operator/controllers/trainingjob/registration.ts';
@@ -29,22 +29,15 @@ import { installChartRbac, serviceAccountKubeconfig } from '../support/rbac.ts';
 import { startS3 } from '../support/s3.ts';
 import type { S3Server } from '../support/s3.ts';
 import { waitFor } from '../support/wait.ts';
+import { SEATTLE_CSV, SEATTLE_COLUMNS } from '../support/seattle.ts';
 
-const SEATTLE = join(REPO_ROOT, 'node_modules/vega-datasets/data/seattle-weather.csv');
 const TRAINER_DIR = join(REPO_ROOT, 'runtime-images/trainer');
 const TRAINER_PYTHON = join(TRAINER_DIR, '.venv/bin/python');
 const IMAGE = 'localhost/modelops/trainer:it';
 const STORE_SECRET = 'artifact-store';
 const RUN_TIMEOUT_MS = 180_000;
 
-const COLUMNS: DatasetColumn[] = [
-  { name: 'date', type: 'timestamp', role: 'timestamp', nullable: false },
-  { name: 'precipitation', type: 'number', min: 0, max: 200 },
-  { name: 'temp_max', type: 'number', min: -30, max: 50 },
-  { name: 'temp_min', type: 'number', min: -30, max: 50 },
-  { name: 'wind', type: 'number', min: 0, max: 30 },
-  { name: 'weather', type: 'category', role: 'target', nullable: false, allowedValues: ['sun', 'rain', 'drizzle', 'fog', 'snow'] },
-];
+const COLUMNS = SEATTLE_COLUMNS;
 
 /** Tiny hyperparameters: a run takes seconds. */
 const TINY = { epochs: 5, hiddenSizes: [8], batchSize: 32, learningRate: 0.01, patience: 0 };
@@ -57,7 +50,7 @@ let version: DatasetVersion;
 /** Runs the real ingest command once, as the ingest Job would, and returns the stored version. */
 async function ingestSeattle(): Promise<DatasetVersion> {
   const termination = join(work, 'ingest-termination');
-  const spec: DatasetSpec = { source: { uri: pathToFileURL(SEATTLE).href, format: 'csv' }, schema: { columns: COLUMNS } };
+  const spec: DatasetSpec = { source: { uri: pathToFileURL(SEATTLE_CSV).href, format: 'csv' }, schema: { columns: COLUMNS } };
   const env = {
     ...s3.env,
     PATH: process.env.PATH ?? '',

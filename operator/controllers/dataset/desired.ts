@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type { V1EnvFromSource, V1Job, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { Dataset, DatasetSpec } from '../../api/v1alpha1/types.ts';
 import { ingestEnvironment } from '../../data/contract.ts';
+import { canonicalJson } from '../../runtime/canonical.ts';
 
 export const CONTAINER = 'ingest';
 export const COMPONENT = 'modelops-ingest';
@@ -48,16 +49,6 @@ export interface IngestJobOptions {
 }
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
-
-/** JSON with object keys sorted, so equal values give equal text whatever the key order. */
-export function canonicalJson(v: unknown): string {
-  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  const entries = Object.entries(v as Record<string, unknown>)
-    .filter(([, x]) => x !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJson(x)}`).join(',')}}`;
-}
 
 /**
  * What an ingest reads from the spec (source, schema, validation, profile), hashed: a new

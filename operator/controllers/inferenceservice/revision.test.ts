@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import type { InferenceService, ModelVersion } from '../../api/v1alpha1/types.ts';
 import { desiredRevision } from './desired.ts';
-import { canonicalJson, revisionState } from './revision.ts';
+import { canonicalJson } from '../../runtime/canonical.ts';
+import { revisionState } from './revision.ts';
 
 const isvc: InferenceService = {
   apiVersion: 'modelops.dev/v1alpha1',

@@ -8,20 +8,11 @@ import { createHash } from 'node:crypto';
 import type { V1Deployment, V1Pod, V1PodTemplateSpec } from '@kubernetes/client-node';
 import type { InferenceService, ModelVersion } from '../../api/v1alpha1/types.ts';
 import { podProblem } from '../../runtime/jobs.ts';
+import { canonicalJson } from '../../runtime/canonical.ts';
 
 /** Longest Kubernetes name usable as a Service name and a label value. */
 const MAX_NAME = 63;
 const HASH_LENGTH = 10;
-
-/** JSON with object keys sorted, so equal values give equal text whatever the key order. */
-export function canonicalJson(v: unknown): string {
-  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  const entries = Object.entries(v as Record<string, unknown>)
-    .filter(([, x]) => x !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJson(x)}`).join(',')}}`;
-}
 
 export function revisionHash(isvc: InferenceService, mv: ModelVersion, template: V1PodTemplateSpec): string {
   const input = canonicalJson({ isvc: isvc.metadata.name, modelVersion: { name: mv.metadata.name, uid: mv.metadata.uid }, template });

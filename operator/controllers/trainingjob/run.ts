@@ -2,7 +2,7 @@
 // stuck), failed (and why, in the trainer's own words when it left them), or trained (the
 // termination message of rank 0, checked against the contract and the gate).
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
-import type { GateResult, TrainingJob } from '../../api/v1alpha1/types.ts';
+import type { TrainingJob, TrainingJobStatus } from '../../api/v1alpha1/types.ts';
 import { Reasons } from '../../runtime/events.ts';
 import type { Reason } from '../../runtime/events.ts';
 import { containerTermination, explainFailure, imageDigest, jobOutcome, latestFirst, podProblem } from '../../runtime/jobs.ts';
@@ -15,21 +15,15 @@ export type RunPhase = 'Pending' | 'Running' | 'Succeeded' | 'Rejected' | 'Faile
 export const FINISHED: ReadonlySet<string> = new Set(['Succeeded', 'Rejected', 'Failed']);
 
 /** Everything status needs about one run (or about why there is none yet). */
-export interface RunReport {
+export interface RunReport
+  extends Pick<
+    TrainingJobStatus,
+    'datasetVersion' | 'startTime' | 'completionTime' | 'metrics' | 'baselineMetrics' | 'primaryMetric' | 'gate' | 'modelVersion' | 'imageDigest' | 'failureReason'
+  > {
   phase: RunPhase;
   reason: Reason;
   message: string;
   job?: string;
-  datasetVersion?: string;
-  startTime?: string;
-  completionTime?: string;
-  metrics?: Record<string, number>;
-  baselineMetrics?: Record<string, number>;
-  primaryMetric?: string;
-  gate?: GateResult[];
-  modelVersion?: string;
-  imageDigest?: string;
-  failureReason?: string;
 }
 
 /** Annotations on the Job that record what the run was given, read back after a restart. */
