@@ -27,7 +27,7 @@ import { installChartRbac, serviceAccountKubeconfig } from '../support/rbac.ts';
 import { startS3 } from '../support/s3.ts';
 import type { S3Server } from '../support/s3.ts';
 import { waitFor } from '../support/wait.ts';
-import { SEATTLE_CSV, SEATTLE_COLUMNS } from '../support/seattle.ts';
+import { SEATTLE_CSV, seattleColumns } from '../support/seattle.ts';
 
 const IMAGE = 'localhost/modelops/operator:test';
 const INGEST_WAIT_MS = 90_000;
@@ -37,7 +37,7 @@ function seattleSpec(uri: string, extra: Partial<DatasetSpec> = {}): DatasetSpec
   return {
     source: { uri, format: 'csv' },
     schema: {
-      columns: SEATTLE_COLUMNS,
+      columns: seattleColumns(),
     },
     validation: { minRows: 100 },
     ...extra,

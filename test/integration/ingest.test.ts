@@ -21,7 +21,7 @@ import type { ArtifactStore } from '../../operator/artifacts/store.ts';
 import { REPO_ROOT } from '../support/control-plane.ts';
 import { startS3 } from '../support/s3.ts';
 import type { S3Server } from '../support/s3.ts';
-import { SEATTLE_CSV, SEATTLE_COLUMNS } from '../support/seattle.ts';
+import { SEATTLE_CSV, seattleColumns } from '../support/seattle.ts';
 
 
 // The schema of examples/seattle-weather/01-dataset.yaml.
@@ -29,7 +29,7 @@ function seattleSpec(uri: string, validation: DatasetSpec['validation'] = { minR
   return {
     source: { uri, format: 'csv' },
     schema: {
-      columns: SEATTLE_COLUMNS,
+      columns: seattleColumns(),
     },
     validation,
   };

@@ -29,7 +29,7 @@ import { installChartRbac, serviceAccountKubeconfig } from '../support/rbac.ts';
 import { startS3 } from '../support/s3.ts';
 import type { S3Server } from '../support/s3.ts';
 import { waitFor } from '../support/wait.ts';
-import { SEATTLE_CSV, SEATTLE_COLUMNS } from '../support/seattle.ts';
+import { SEATTLE_CSV, seattleColumns } from '../support/seattle.ts';
 
 const TRAINER_DIR = join(REPO_ROOT, 'runtime-images/trainer');
 const TRAINER_PYTHON = join(TRAINER_DIR, '.venv/bin/python');
@@ -37,7 +37,7 @@ const IMAGE = 'localhost/modelops/trainer:it';
 const STORE_SECRET = 'artifact-store';
 const RUN_TIMEOUT_MS = 180_000;
 
-const COLUMNS = SEATTLE_COLUMNS;
+const COLUMNS = seattleColumns();
 
 /** Tiny hyperparameters: a run takes seconds. */
 const TINY = { epochs: 5, hiddenSizes: [8], batchSize: 32, learningRate: 0.01, patience: 0 };

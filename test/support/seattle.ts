@@ -6,7 +6,7 @@ import { REPO_ROOT } from './control-plane.ts';
 
 export const SEATTLE_CSV = join(REPO_ROOT, 'node_modules/vega-datasets/data/seattle-weather.csv');
 
-export const SEATTLE_COLUMNS: DatasetColumn[] = [
+const COLUMNS: readonly DatasetColumn[] = [
   { name: 'date', type: 'timestamp', role: 'timestamp', nullable: false },
   { name: 'precipitation', type: 'number', min: 0, max: 200 },
   { name: 'temp_max', type: 'number', min: -30, max: 50 },
@@ -14,3 +14,8 @@ export const SEATTLE_COLUMNS: DatasetColumn[] = [
   { name: 'wind', type: 'number', min: 0, max: 30 },
   { name: 'weather', type: 'category', role: 'target', nullable: false, allowedValues: ['sun', 'rain', 'drizzle', 'fog', 'snow'] },
 ];
+
+/** A fresh copy each time: tests change their schema (add a column, tighten a rule). */
+export function seattleColumns(): DatasetColumn[] {
+  return structuredClone(COLUMNS) as DatasetColumn[];
+}
