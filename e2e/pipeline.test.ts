@@ -53,7 +53,7 @@ async function getJson(kc: { kubeconfig: string }, args: string[]): Promise<any>
   return JSON.parse(await kubectlOk([...args, '-o', 'json'], kc));
 }
 
-describe('data to a registered model on a real node', () => {
+describe('data to a served model on a real node', () => {
   it('given the chart and an S3 store, when the example Dataset and TrainingJob are applied, then real Jobs ingest and train and a verified ModelVersion is registered', async (t) => {
     const kc = { kubeconfig: cluster.kubeconfig };
     // The example's source: s3://modelops-examples/seattle-weather/seattle-weather.csv.
@@ -200,11 +200,15 @@ describe('data to a registered model on a real node', () => {
     let predicted = 0;
     for (const podIP of podIPs) {
       const text = await (await fetch(`http://${podIP}:8080/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+      // The drift histograms are binned by the Dataset profile's edges (REFERENCE_PROFILE).
+      assert.match(text, /^modelops_feature_value_bucket\{[^}]*feature="temp_max"[^}]*\} /m, `drift histogram of temp_max on ${podIP}`);
       for (const m of text.matchAll(/^modelops_prediction_class_total\{([^}]*)\} (\S+)$/gm)) {
         if (m[1]!.includes(`class="${label.data[0]}"`) && m[1]!.includes('model="seattle-weather"')) predicted += Number(m[2]);
       }
     }
     assert.equal(predicted, 2, 'both predictions counted under their class');
+    const serverLogs = await kubectl(['logs', '-n', 'weather', '-l', `modelops.dev/revision=${revision}`, '--tail=-1'], kc);
+    assert.doesNotMatch(serverLogs.stdout, /"level":"(warn|error|fatal)"/, `no warning or error in the server log:\n${serverLogs.stdout}`);
     await kubectlOk(['get', 'modelops', '-n', 'weather'], kc).then((table) => t.diagnostic(`kubectl get modelops -n weather\n${table}`));
   });
 });
