@@ -38,7 +38,7 @@ node_modules/.installed: package.json package-lock.json
 ##@ Main job
 
 .PHONY: demo
-demo: setup deps k8s helm s3 ## The Seattle weather pipeline on a local cluster (a real node as root): ingest, train, register.
+demo: setup deps k8s helm s3 ## The Seattle weather pipeline on a local cluster (a real node as root): ingest, train, register, serve, predict.
 	hack/demo.sh
 
 .PHONY: up

@@ -63,7 +63,7 @@ export async function goImage(cluster: Cluster, name: string, sourceDir: string)
 }
 
 /** Builds (or reuses) one of the project's images with hack/images.sh and loads it into the node. */
-export async function loadProjectImage(cluster: Cluster, image: 'operator' | 'trainer'): Promise<void> {
+export async function loadProjectImage(cluster: Cluster, image: 'operator' | 'trainer' | 'server'): Promise<void> {
   try {
     await run(join(REPO_ROOT, 'hack/images.sh'), ['load', image, '--dir', cluster.dir], { maxBuffer: 64 << 20 });
   } catch (err) {

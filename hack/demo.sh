@@ -3,9 +3,11 @@
 # the modelops API installed, and the Seattle weather pipeline applied and shown.
 #
 # Locally, as root (containerd, runc and the bridge network need it), it adds a real node,
-# an S3-compatible store reachable from Pods, builds the operator and trainer images, installs
-# the Helm chart, and runs the pipeline for real: the Dataset's ingest Job, the TrainingJob's
-# training Job, the ModelVersion registered and verified. Without root it starts the control
+# an S3-compatible store reachable from Pods, builds the operator, trainer and server images,
+# installs the Helm chart, and runs the pipeline for real: the Dataset's ingest Job, the
+# TrainingJob's training Job, the ModelVersion registered and verified, promoted to
+# production and served by the InferenceService's server Pods, and a prediction sent to it
+# from this machine through the Service's ClusterIP. Without root it starts the control
 # plane only, runs the operator as a local process and shows the API and what the operator
 # reconciles without Pods (Jobs stay Pending: there is no node).
 # With --current-context the operator is not started: install it with the Helm chart.
@@ -31,6 +33,7 @@ step() { printf '\n\033[1;32m[%s]\033[0m %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 t0=$SECONDS
 
 node=false
+predict_hint=""
 if $use_current; then
   ctx="$(kubectl config current-context)" || die "no current kube context; drop --current-context to start a local control plane"
   step "using the current kube context: $ctx"
@@ -100,9 +103,10 @@ if $node; then
   done
   kubectl label namespace modelops-system pod-security.kubernetes.io/enforce=restricted --overwrite >/dev/null
 
-  step "building the operator and trainer images with buildah and loading them into the node (cached by content)"
+  step "building the operator, trainer and server images with buildah and loading them into the node (cached by content)"
   "$HACK_DIR/images.sh" load operator --dir "$CLUSTER_DIR"
   "$HACK_DIR/images.sh" load trainer --dir "$CLUSTER_DIR"
+  "$HACK_DIR/images.sh" load server --dir "$CLUSTER_DIR"
 
   step "installing modelops with Helm (artifact store s3://modelops-artifacts)"
   HELM="$("$HACK_DIR/build-helm.sh")/helm"
@@ -139,9 +143,31 @@ VALUES
   kubectl get mv "$mv" -n "$ns"
   kubectl get mv "$mv" -n "$ns" -o jsonpath='  lineage: dataset {.spec.lineage.dataset.name}@{.spec.lineage.dataset.version}, image {.spec.lineage.imageDigest}{"\n"}  metrics: {.spec.metrics}{"\n"}'
 
-  step "steps 4 and 5: the InferenceService and DriftMonitor (accepted; serving and drift land with their issues)"
-  kubectl apply --server-side --field-manager=modelops -n "$ns" -f "$REPO_ROOT/examples/seattle-weather/04-inferenceservice.yaml" \
-    -f "$REPO_ROOT/examples/seattle-weather/05-driftmonitor.yaml"
+  step "promoting $mv to production: the alias the InferenceService follows"
+  kubectl patch mv "$mv" -n "$ns" --type merge -p '{"spec":{"aliases":["candidate","production"]}}' >/dev/null
+  kubectl get mv "$mv" -n "$ns"
+
+  step "step 4: the InferenceService — server Pods load $mv from the store and serve it"
+  kubectl apply --server-side --field-manager=modelops -n "$ns" -f "$REPO_ROOT/examples/seattle-weather/04-inferenceservice.yaml"
+  wait_phase misvc seattle-weather Healthy "" 300
+  kubectl get misvc seattle-weather -n "$ns"
+  kubectl get pods -n "$ns" -l app.kubernetes.io/name=modelops-server -o wide
+
+  ip="$(kubectl get service seattle-weather -n "$ns" -o jsonpath='{.spec.clusterIP}')"
+  predict_url="http://$ip/v2/models/seattle-weather/infer"
+  step "a prediction from this machine, through the Service's ClusterIP (Open Inference Protocol V2)"
+  request='{"inputs": [{"name": "precipitation", "datatype": "FP32", "shape": [1, 1], "data": [0]},
+  {"name": "temp_max", "datatype": "FP32", "shape": [1, 1], "data": [25]},
+  {"name": "temp_min", "datatype": "FP32", "shape": [1, 1], "data": [14]},
+  {"name": "wind", "datatype": "FP32", "shape": [1, 1], "data": [3]}]}'
+  printf '  POST %s\n  %s\n' "$predict_url" "$request" >&2
+  answer="$(curl -sS --fail-with-body --max-time 10 -H 'content-type: application/json' "$predict_url" -d "$request")" \
+    || die "the prediction failed: $answer"
+  printf '  → %s\n' "$answer" >&2
+  predict_hint="  curl -H 'content-type: application/json' $predict_url -d '{\"inputs\": [...]}'   # a prediction, from this machine"$'\n'
+
+  step "step 5: the DriftMonitor (accepted; drift detection lands with its issue)"
+  kubectl apply --server-side --field-manager=modelops -n "$ns" -f "$REPO_ROOT/examples/seattle-weather/05-driftmonitor.yaml"
 else
   step "applying the Seattle weather pipeline to namespace $ns"
   kubectl apply --server-side --field-manager=modelops -n "$ns" -f "$REPO_ROOT/examples/seattle-weather"
@@ -191,5 +217,5 @@ Done in $((SECONDS - t0))s. Look around:
 $( $use_current || echo "  eval \"\$(hack/control-plane.sh env --dir $CLUSTER_DIR)\"" )
   kubectl get modelops -n $ns
   kubectl explain inferenceservice.spec.rollout
-$( $use_current || echo "Stop the cluster (node, S3 store, control plane) with: make down" )
+${predict_hint}$( $use_current || echo "Stop the cluster (node, S3 store, control plane) with: make down" )
 MSG

@@ -6,7 +6,8 @@
 #
 # usage: hack/images.sh build IMAGE            build (or reuse) an image; prints its archive
 #        hack/images.sh load  IMAGE --dir DIR  build if needed and import into DIR's node
-# IMAGE: operator, or trainer (the CPU variant of runtime-images/trainer/Dockerfile)
+# IMAGE: operator, trainer (the CPU variant of runtime-images/trainer/Dockerfile), or server
+#        (the CPU variant of runtime-images/server/Dockerfile)
 source "$(dirname "$0")/lib.sh"
 
 cmd="${1:-}"; image="${2:-}"; shift 2 || true
@@ -122,11 +123,22 @@ build_trainer() {
     --target cpu --build-arg "CPU_BASE=$DEBIAN_BASE" -f "$dir/Dockerfile" "$dir"
 }
 
+# The CPU target of the serving runtime's Dockerfile, on the assembled Node 24 base (the CPU
+# ONNX Runtime binaries ship inside the npm package; its .npmrc skips the CUDA download).
+# buildah skips the stages the target does not need, so the CUDA base is never asked for.
+build_server() {
+  local dir="$REPO_ROOT/runtime-images/server"
+  bud_archive server localhost/modelops/server:0.1.0 \
+    "$(context_key runtime-images/server/Dockerfile runtime-images/server/.dockerignore runtime-images/server/.npmrc runtime-images/server/package.json runtime-images/server/package-lock.json runtime-images/server/src)" node_base \
+    --target cpu --build-arg "NODE_IMAGE=$NODE_BASE" -f "$dir/Dockerfile" "$dir"
+}
+
 archive_of() {
   case "$1" in
     operator) build_operator ;;
     trainer) build_trainer ;;
-    *) die "unknown image $1 (known: operator, trainer)" ;;
+    server) build_server ;;
+    *) die "unknown image $1 (known: operator, trainer, server)" ;;
   esac
 }
 
@@ -138,5 +150,5 @@ case "$cmd" in
     ctr --address "$DIR/node/containerd.sock" -n k8s.io images import "$archive" >/dev/null
     log "loaded $image into the node of $DIR"
     ;;
-  *) die "usage: hack/images.sh build|load operator|trainer [--dir DIR]" ;;
+  *) die "usage: hack/images.sh build|load operator|trainer|server [--dir DIR]" ;;
 esac

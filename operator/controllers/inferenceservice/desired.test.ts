@@ -56,6 +56,7 @@ describe('desiredRevision', () => {
     assert.equal(env.REFERENCE_PROFILE, 's3://data/seattle/aa.profile.json');
     assert.equal(env.SHUTDOWN_DRAIN_DELAY_MS, '5000');
     assert.equal(env.MODEL_CACHE_DIR, '/var/cache/modelops');
+    assert.equal(env.S3_FORCE_PATH_STYLE, 'true', 'the store addressed as the operator addresses it');
     assert.deepEqual(container.envFrom, [{ secretRef: { name: 'artifacts' } }], 'AWS_* straight from the store Secret: the AWS SDK reads them');
   });
   it('runs the configured server image with the probes and port of the contract', () => {

@@ -138,6 +138,9 @@ function serverEnv(isvc: InferenceService, input: RevisionInput, opts: RevisionO
   const gpu = Object.keys({ ...isvc.spec.resources?.limits, ...isvc.spec.resources?.requests }).includes('nvidia.com/gpu');
   if (gpu) env.push({ name: 'EXECUTION_PROVIDER', value: 'cuda' });
   env.push({ name: 'MODEL_CACHE_DIR', value: MODEL_CACHE_DIR }, { name: 'SHUTDOWN_DRAIN_DELAY_MS', value: String(SHUTDOWN_DRAIN_DELAY_MS) });
+  // Path-style S3 URLs, as the operator itself reads the store (operator/artifacts/s3.ts):
+  // S3-compatible stores (versitygw, MinIO) behind a Service name have no per-bucket host names.
+  env.push({ name: 'S3_FORCE_PATH_STYLE', value: 'true' });
   // The user's variables come last and win over ours of the same name.
   const own = new Set((server.env ?? []).map((e) => e.name));
   return [...env.filter((e) => !own.has(e.name)), ...((server.env ?? []) as V1EnvVar[])];

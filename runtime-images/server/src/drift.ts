@@ -21,18 +21,35 @@ export interface ReferenceProfile {
   target: string | undefined;
 }
 
-/** Parses the Dataset profile shape (see docs/contracts-server.md). */
+/**
+ * A category list entry: a value, or the Dataset profile's `{"value", "count"}`.
+ */
+function categoryName(v: unknown): string {
+  return typeof v === 'object' && v !== null && 'value' in v ? String((v as { value: unknown }).value) : String(v);
+}
+
+/**
+ * Parses the Dataset profile shape (see docs/contracts-server.md): `columns` keyed by name, or
+ * the list of named columns the Dataset ingest writes (`DatasetProfile`, docs/contracts-data.md).
+ */
 export function parseProfile(json: unknown): ReferenceProfile {
-  if (typeof json !== 'object' || json === null || typeof (json as { columns?: unknown }).columns !== 'object') {
-    throw new Error('reference profile must be {"columns": {<name>: {...}}}');
+  if (typeof json !== 'object' || json === null || typeof (json as { columns?: unknown }).columns !== 'object' || (json as { columns?: unknown }).columns === null) {
+    throw new Error('reference profile must be {"columns": {<name>: {...}}} or {"columns": [{"name": ...}, ...]}');
   }
-  const j = json as { columns: Record<string, unknown>; target?: unknown };
+  const j = json as { columns: Record<string, unknown> | unknown[]; target?: unknown };
+  const entries: [string, unknown][] = Array.isArray(j.columns)
+    ? j.columns.flatMap((c, i): [string, unknown][] => {
+        const name = (c as { name?: unknown } | null)?.name;
+        if (typeof name !== 'string') throw new Error(`reference profile columns[${i}] has no name`);
+        return [[name, c]];
+      })
+    : Object.entries(j.columns);
   const columns = new Map<string, ProfileColumn>();
-  for (const [name, raw] of Object.entries(j.columns)) {
+  for (const [name, raw] of entries) {
     const c = raw as Record<string, unknown>;
     if (c.type === 'category' || c.type === 'boolean' || Array.isArray(c.categories)) {
       const cats = Array.isArray(c.categories)
-        ? c.categories.map(String)
+        ? c.categories.map(categoryName)
         : typeof c.categoryCounts === 'object' && c.categoryCounts !== null ? Object.keys(c.categoryCounts) : [];
       columns.set(name, { type: 'category', categories: cats });
       continue;

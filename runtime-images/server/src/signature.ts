@@ -70,13 +70,41 @@ function parseSpec(raw: unknown, where: string): TensorSpec {
   return spec;
 }
 
+/**
+ * One tensor of the trainer's own signature.json (docs/contracts.md): `dtype` in ONNX Runtime's
+ * names (`float32`, `string`, ...), one input per Dataset column with shape [-1, 1], `missing`
+ * "NaN" where a float column may be missing, `columnType` the column's schema type; the class
+ * labels are top-level (`classLabels`, in the order of the probabilities) and belong to the
+ * `label` output, whose values are those labels as text. Rewritten into this server's form.
+ */
+function fromTrainerSpec(r: Record<string, unknown>, where: string, kind: 'inputs' | 'outputs', classLabels: unknown): Record<string, unknown> {
+  const datatype = typeof r.dtype === 'string' ? datatypeOfOrt(r.dtype) : undefined;
+  if (datatype === undefined) throw new SignatureError(`${where}.dtype must be an ONNX element type (float32, int64, string, ...)`);
+  const spec: Record<string, unknown> = { name: r.name, datatype, shape: r.shape };
+  if (kind === 'inputs') {
+    // One column per input: the input's name is the column's (and the feature's) name.
+    if (Array.isArray(r.shape) && r.shape.length <= 2 && (r.shape.length < 2 || r.shape[1] === 1 || r.shape[1] === -1)) spec.features = [r.name];
+    if (r.missing === 'NaN') spec.allowNaN = true;
+    if (r.columnType === 'category' || r.columnType === 'string') spec.categorical = true;
+  } else if (r.name === 'label' && classLabels !== undefined && classLabels !== null) {
+    spec.classLabels = classLabels;
+  }
+  return spec;
+}
+
 export function parseSignature(json: unknown, where = 'signature'): Signature {
   if (typeof json !== 'object' || json === null) throw new SignatureError(`${where} must be a JSON object`);
   const j = json as Record<string, unknown>;
   if (!Array.isArray(j.inputs) || !Array.isArray(j.outputs)) throw new SignatureError(`${where} needs "inputs" and "outputs" arrays`);
+  // Each tensor in either form: this server's (`datatype`) or the trainer's (`dtype`).
+  const spec = (x: unknown, w: string, kind: 'inputs' | 'outputs'): TensorSpec => {
+    const r = x as Record<string, unknown> | null;
+    const trainer = typeof r === 'object' && r !== null && r.datatype === undefined && r.dtype !== undefined;
+    return parseSpec(trainer ? fromTrainerSpec(r, w, kind, j.classLabels) : x, w);
+  };
   return {
-    inputs: j.inputs.map((x, i) => parseSpec(x, `${where}.inputs[${i}]`)),
-    outputs: j.outputs.map((x, i) => parseSpec(x, `${where}.outputs[${i}]`)),
+    inputs: j.inputs.map((x, i) => spec(x, `${where}.inputs[${i}]`, 'inputs')),
+    outputs: j.outputs.map((x, i) => spec(x, `${where}.outputs[${i}]`, 'outputs')),
   };
 }
 

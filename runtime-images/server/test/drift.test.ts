@@ -31,9 +31,22 @@ describe('parseProfile', () => {
     ['takes category lists or the keys of category counts', { columns: { c: { type: 'category', categoryCounts: { x: 3, y: 1 } } } },
       (p) => assert.deepEqual(p.columns.get('c')?.categories, ['x', 'y'])],
     ['keeps the target name', { columns: {}, target: 'y' }, (p) => assert.equal(p.target, 'y')],
+    ['reads the Dataset ingest\'s DatasetProfile: a list of named columns, categories with counts', {
+      apiVersion: 'modelops.dev/v1alpha1', kind: 'DatasetProfile', rows: 1461,
+      columns: [
+        { name: 'temp_max', type: 'number', count: 1461, nulls: 0, min: -1.6, max: 35.6, quantiles: { p05: 6.1, p50: 15.6 }, histogram: { edges: [-1.6, 0.26, 35.6], counts: [5, 1455] } },
+        { name: 'weather', type: 'category', count: 1461, nulls: 0, categories: [{ value: 'rain', count: 641 }, { value: 'sun', count: 640 }, { value: '__other__', count: 180 }] },
+        { name: 'date', type: 'timestamp', count: 1461, nulls: 0, minTime: '2012-01-01T00:00:00.000Z' },
+      ] },
+    (p) => {
+      assert.deepEqual(p.columns.get('temp_max'), { type: 'number', edges: [-1.6, 0.26, 35.6] });
+      assert.deepEqual(p.columns.get('weather'), { type: 'category', categories: ['rain', 'sun', '__other__'] });
+      assert.equal(p.columns.has('date'), false, 'no edges, no categories: nothing to bin by');
+    }],
   ];
   for (const [name, json, check] of cases) it(name, () => check(parseProfile(json)));
   it('rejects a profile without columns', () => assert.throws(() => parseProfile({ rows: 3 }), /columns/));
+  it('rejects a listed column without a name', () => assert.throws(() => parseProfile({ columns: [{ type: 'number' }] }), /columns\[0\] has no name/));
 });
 
 describe('DriftRecorder', () => {
