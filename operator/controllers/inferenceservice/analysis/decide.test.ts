@@ -55,6 +55,7 @@ describe('verdict', () => {
     { name: 'one inconclusive more than inconclusiveLimit is Inconclusive', ms: Array.from({ length: 4 }, () => m('a', 'Inconclusive', null)), phase: 'Inconclusive', reason: 'AnalysisInconclusive' },
     { name: 'query errors count as inconclusive', ms: Array.from({ length: 4 }, () => m('custom', 'Error', null)), phase: 'Inconclusive', message: /4 query errors/ },
     { name: 'with noData Pause the first no-data measurement pauses', ms: [m('latency-p99', 'Inconclusive', null)], policy: { noData: 'Pause' }, phase: 'Inconclusive', reason: 'AnalysisNoData' },
+    { name: 'with noData Pause a comparison without stable data pauses too', ms: [m('latency-ratio', 'Inconclusive', 900)], policy: { noData: 'Pause' }, phase: 'Inconclusive', reason: 'AnalysisNoData' },
     { name: 'with noData Pause a query error does not pause at once', ms: [m('latency-p99', 'Error', null)], policy: { noData: 'Pause' }, phase: 'Passing' },
     { name: 'Failed wins over a pause', ms: [m('a', 'Inconclusive', null), m('b', 'Failed'), m('b', 'Failed')], policy: { noData: 'Pause' }, phase: 'Failed' },
   ];

@@ -139,7 +139,8 @@ export function verdict(measurements: readonly Counted[], policy: VerdictPolicy)
     }
   }
   if (policy.noData === 'Pause') {
-    const nodata = measurements.find((m) => m.result === 'Inconclusive' && m.value === undefined);
+    // Inconclusive is only ever no data (a failed query is Error), for canary or stable.
+    const nodata = measurements.find((m) => m.result === 'Inconclusive');
     if (nodata) return { phase: 'Inconclusive', reason: 'AnalysisNoData', message: `${nodata.metric} had no data at ${nodata.time} and noData is Pause` };
   }
   for (const metric of metrics) {
