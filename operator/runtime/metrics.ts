@@ -1,4 +1,4 @@
-// The operator's own Prometheus metrics: reconciles, queues, informers, API client, leadership.
+// The operator's own Prometheus metrics: reconciles, queues, informers, API client, rollout analysis, leadership.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export class OperatorMetrics {
@@ -55,6 +55,12 @@ export class OperatorMetrics {
   readonly eventFailures = new Counter({
     name: 'modelops_event_record_failures_total',
     help: 'Events that could not be recorded.',
+    registers: [this.registry],
+  });
+  readonly analysisMeasurements = new Counter({
+    name: 'modelops_analysis_measurements_total',
+    help: 'Rollout analysis measurements, by check (error-rate, latency-p99, latency-ratio, or custom for every custom metric) and result (Successful, Failed, Inconclusive, Error).',
+    labelNames: ['check', 'result'] as const,
     registers: [this.registry],
   });
   readonly leader = new Gauge({
