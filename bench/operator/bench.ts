@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseArgs } from 'node:util';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi, setHeaderOptions } from '@kubernetes/client-node';
-import { INFERENCE_SERVICES } from '../../operator/controllers/inferenceservice/types.ts';
+import { INFERENCE_SERVICES } from '../../operator/controllers/resources.ts';
 import { realClock } from '../../operator/runtime/clock.ts';
 import { Controller } from '../../operator/runtime/controller.ts';
 import type { ObjectKey } from '../../operator/runtime/controller.ts';

@@ -4,7 +4,7 @@ import { CustomObjectsApi, KubeConfig, KubernetesObjectApi } from '@kubernetes/c
 import { realClock } from '../../operator/runtime/clock.ts';
 import { silentLogger } from '../../operator/runtime/log.ts';
 import { InformerSet } from '../../operator/runtime/resources.ts';
-import { INFERENCE_SERVICES } from '../../operator/controllers/inferenceservice/types.ts';
+import { INFERENCE_SERVICES } from '../../operator/controllers/resources.ts';
 
 const [kubeconfig, namespace] = process.argv.slice(2) as [string, string];
 const kc = new KubeConfig();

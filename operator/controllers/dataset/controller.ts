@@ -8,7 +8,7 @@ import { InformerSet } from '../../runtime/resources.ts';
 import type { ControllerContext } from '../context.ts';
 import { INGEST_SELECTOR } from './desired.ts';
 import { DatasetReconciler } from './reconcile.ts';
-import { DATASETS, JOBS, PODS } from './types.ts';
+import { DATASETS, JOBS, PODS } from '../resources.ts';
 
 export function datasetController(ctx: ControllerContext) {
   const datasets = new InformerSet<Dataset>(DATASETS, ctx.informerOptions());

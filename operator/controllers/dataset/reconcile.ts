@@ -26,7 +26,7 @@ import { computeStatus } from './status.ts';
 import type { Observed } from './status.ts';
 import { planRun } from './trigger.ts';
 import type { Plan } from './trigger.ts';
-import { DATASETS, MODEL_VERSIONS } from './types.ts';
+import { DATASETS, MODEL_VERSIONS } from '../resources.ts';
 
 export interface DatasetDeps {
   datasets: Cache<Dataset>;

@@ -11,7 +11,7 @@ import type { ControllerContext } from '../context.ts';
 import { LABEL_ISVC, SERVER_SELECTOR } from './desired.ts';
 import { InferenceServiceReconciler } from './reconcile.ts';
 import { follows } from './resolve.ts';
-import { DATASETS, DEPLOYMENTS, HPAS, INFERENCE_SERVICES, MODEL_VERSIONS, PODS, SERVICES } from './types.ts';
+import { DATASETS, DEPLOYMENTS, HPAS, INFERENCE_SERVICES, MODEL_VERSIONS, PODS, SERVICES } from '../resources.ts';
 
 export function inferenceServiceController(ctx: ControllerContext) {
   const isvcs = new InformerSet<InferenceService>(INFERENCE_SERVICES, ctx.informerOptions());

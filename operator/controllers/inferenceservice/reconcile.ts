@@ -23,7 +23,7 @@ import { recreate } from './rollout/recreate.ts';
 import type { RolloutStrategy } from './rollout/strategy.ts';
 import { computeStatus } from './status.ts';
 import type { Observed } from './status.ts';
-import { INFERENCE_SERVICES } from './types.ts';
+import { INFERENCE_SERVICES } from '../resources.ts';
 
 export interface InferenceServiceDeps {
   inferenceServices: Cache<InferenceService>;

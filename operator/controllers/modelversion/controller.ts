@@ -5,7 +5,7 @@ import { Controller, keyOf } from '../../runtime/controller.ts';
 import { InformerSet, listAll } from '../../runtime/resources.ts';
 import type { ControllerContext } from '../context.ts';
 import { ModelVersionReconciler } from './reconcile.ts';
-import { MODEL_VERSIONS } from './types.ts';
+import { MODEL_VERSIONS } from '../resources.ts';
 
 export function modelVersionController(ctx: ControllerContext) {
   const options = ctx.informerOptions();

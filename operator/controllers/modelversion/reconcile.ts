@@ -23,7 +23,7 @@ import { ARTIFACT_FINALIZER, decideCleanup, desiredFinalizers } from './deletion
 import { KeyedMutex } from './mutex.ts';
 import { aliasState, computeStatus, judgeBytes, missing, MISSING_RECHECK_MS, needsValidation, preflight, unreachable } from './status.ts';
 import type { Outcome } from './status.ts';
-import { MODEL_VERSIONS } from './types.ts';
+import { MODEL_VERSIONS } from '../resources.ts';
 
 export interface ModelVersionDeps {
   modelVersions: Cache<ModelVersion>;

@@ -7,7 +7,7 @@ import { InformerSet } from '../../runtime/resources.ts';
 import type { ControllerContext } from '../context.ts';
 import { LABEL_TRAININGJOB } from './desired.ts';
 import { TrainingJobReconciler } from './reconcile.ts';
-import { DATASETS, JOBS, PODS, SERVICES, TRAINING_JOBS } from './types.ts';
+import { DATASETS, JOBS, PODS, SERVICES, TRAINING_JOBS } from '../resources.ts';
 
 export function trainingJobController(ctx: ControllerContext) {
   const tjs = new InformerSet<TrainingJob>(TRAINING_JOBS, ctx.informerOptions());

@@ -28,7 +28,7 @@ import type { RunReport } from './run.ts';
 import { jobsToDelete, newestFirst, runEntry } from './runs.ts';
 import { computeStatus } from './status.ts';
 import type { ScheduleState } from './status.ts';
-import { TRAINING_JOBS } from './types.ts';
+import { TRAINING_JOBS } from '../resources.ts';
 
 export interface TrainingJobDeps {
   trainingJobs: Cache<TrainingJob>;

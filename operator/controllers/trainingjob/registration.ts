@@ -14,7 +14,7 @@ import { desiredModelVersion, nextVersion, signatureFromTrainer } from './regist
 import { ContractError } from './result.ts';
 import type { TrainerSuccess } from './result.ts';
 import { ANNOTATION_DATASET_DIGEST, ANNOTATION_DATASET_VERSION } from './run.ts';
-import { MODEL_VERSIONS } from './types.ts';
+import { MODEL_VERSIONS } from '../resources.ts';
 
 /** The uid of the Job whose run a ModelVersion registers. */
 export const ANNOTATION_JOB_UID = 'modelops.dev/job-uid';

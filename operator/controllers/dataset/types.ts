@@ -1,7 +1,0 @@
-// The resource types this controller reads and writes.
-import type { ResourceType } from '../../runtime/resources.ts';
-
-export const DATASETS: ResourceType = { group: 'modelops.dev', version: 'v1alpha1', kind: 'Dataset', plural: 'datasets' };
-export const JOBS: ResourceType = { group: 'batch', version: 'v1', kind: 'Job', plural: 'jobs' };
-export const PODS: ResourceType = { group: '', version: 'v1', kind: 'Pod', plural: 'pods' };
-export const MODEL_VERSIONS: ResourceType = { group: 'modelops.dev', version: 'v1alpha1', kind: 'ModelVersion', plural: 'modelversions' };
