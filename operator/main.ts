@@ -15,6 +15,7 @@ import { Manager } from './manager.ts';
 import { realClock } from './runtime/clock.ts';
 import { EventRecorder } from './runtime/events.ts';
 import { RateLimitedKubeConfig } from './runtime/kube.ts';
+import { SharedInformers } from './runtime/resources.ts';
 import { LeaderElector } from './runtime/leader.ts';
 import type { Logger } from './runtime/log.ts';
 import { OperatorMetrics } from './runtime/metrics.ts';
@@ -61,6 +62,7 @@ async function main(cfg: OperatorConfig): Promise<number> {
       relistPeriodMs: cfg.relistPeriodMs,
       onRestart: (name) => metrics.informerRestarts.inc({ informer: name }),
     }),
+    informers: new SharedInformers((labelSelector) => ctx.informerOptions(labelSelector)),
   };
 
   const leader = cfg.leaderElect

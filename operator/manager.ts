@@ -18,6 +18,8 @@ export interface ManagedController {
 
 export class Manager {
   readonly #controllers: ManagedController[];
+  /** Each informer once, though several controllers may read it (runtime/resources.ts SharedInformers). */
+  readonly #informers: Startable[];
   readonly #leader: LeaderElector | undefined;
   readonly #log: Logger;
   readonly #metrics: OperatorMetrics;
@@ -26,6 +28,7 @@ export class Manager {
 
   constructor(controllers: ManagedController[], opts: { leader?: LeaderElector; log: Logger; metrics: OperatorMetrics }) {
     this.#controllers = controllers;
+    this.#informers = [...new Set(controllers.flatMap((c) => c.informers))];
     this.#leader = opts.leader;
     this.#log = opts.log;
     this.#metrics = opts.metrics;
@@ -33,7 +36,7 @@ export class Manager {
 
   /** Ready once every informer has its first list. */
   get ready(): boolean {
-    return !this.#stopping && this.#controllers.every((c) => c.informers.every((i) => i.hasSynced));
+    return !this.#stopping && this.#informers.every((i) => i.hasSynced);
   }
 
   /**
@@ -41,7 +44,7 @@ export class Manager {
    * when leadership was lost (the process should exit and be restarted).
    */
   async run(): Promise<'stopped' | 'lost'> {
-    await Promise.all(this.#controllers.flatMap((c) => c.informers.map((i) => i.start())));
+    await Promise.all(this.#informers.map((i) => i.start()));
     this.#log.info({ controllers: this.#controllers.map((c) => c.controller.name) }, 'caches synced');
     if (!this.#leader) {
       this.#startWorkers();
@@ -62,7 +65,7 @@ export class Manager {
     this.#stopping = true;
     await this.#stopWorkers();
     await this.#leader?.stop();
-    await Promise.all(this.#controllers.flatMap((c) => c.informers.map((i) => i.stop())));
+    await Promise.all(this.#informers.map((i) => i.stop()));
     this.#resolveStopped?.();
   }
 

@@ -7,7 +7,7 @@ import type { Clock } from '../runtime/clock.ts';
 import type { EventRecorder } from '../runtime/events.ts';
 import type { Logger } from '../runtime/log.ts';
 import type { OperatorMetrics } from '../runtime/metrics.ts';
-import type { InformerSetOptions } from '../runtime/resources.ts';
+import type { InformerSetOptions, SharedInformers } from '../runtime/resources.ts';
 
 export interface ControllerContext {
   kubeConfig: KubeConfig;
@@ -25,4 +25,6 @@ export interface ControllerContext {
   /** Opens a store on another root (s3://bucket, file:///dir) with the operator's own credentials, e.g. to read an artifact registered elsewhere. */
   openStore(root: string): ArtifactStore;
   informerOptions(labelSelector?: string): InformerSetOptions;
+  /** The process's informers, shared by every controller that reads a type with the same selector. */
+  informers: SharedInformers;
 }

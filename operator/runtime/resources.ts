@@ -131,3 +131,27 @@ export class InformerSet<T extends KubernetesObject> implements Cache<T> {
     await Promise.all([...this.#byNamespace.values()].map((i) => i.stop()));
   }
 }
+
+/**
+ * One informer set per resource type and label selector for the whole process, however many
+ * controllers read it (as client-go's shared informer factory): Datasets and ModelVersions are
+ * read by several controllers and would otherwise be listed, watched and cached once each.
+ */
+export class SharedInformers {
+  readonly #options: (labelSelector?: string) => InformerSetOptions;
+  readonly #sets = new Map<string, InformerSet<KubernetesObject>>();
+
+  constructor(options: (labelSelector?: string) => InformerSetOptions) {
+    this.#options = options;
+  }
+
+  get<T extends KubernetesObject>(type: ResourceType, labelSelector?: string): InformerSet<T> {
+    const key = `${apiVersionOf(type)}/${type.plural}?${labelSelector ?? ''}`;
+    let set = this.#sets.get(key);
+    if (!set) {
+      set = new InformerSet<KubernetesObject>(type, this.#options(labelSelector));
+      this.#sets.set(key, set);
+    }
+    return set as unknown as InformerSet<T>;
+  }
+}

@@ -4,16 +4,15 @@ import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import type { Dataset } from '../../api/v1alpha1/types.ts';
 import { Controller, keyOf } from '../../runtime/controller.ts';
 import { controllerOf, ownerKey } from '../../runtime/owner.ts';
-import { InformerSet } from '../../runtime/resources.ts';
 import type { ControllerContext } from '../context.ts';
 import { INGEST_SELECTOR } from './desired.ts';
 import { DatasetReconciler } from './reconcile.ts';
 import { DATASETS, JOBS, PODS } from '../resources.ts';
 
 export function datasetController(ctx: ControllerContext) {
-  const datasets = new InformerSet<Dataset>(DATASETS, ctx.informerOptions());
-  const jobs = new InformerSet<V1Job>(JOBS, ctx.informerOptions(INGEST_SELECTOR));
-  const pods = new InformerSet<V1Pod>(PODS, ctx.informerOptions(INGEST_SELECTOR));
+  const datasets = ctx.informers.get<Dataset>(DATASETS);
+  const jobs = ctx.informers.get<V1Job>(JOBS, INGEST_SELECTOR);
+  const pods = ctx.informers.get<V1Pod>(PODS, INGEST_SELECTOR);
 
   const controller = new Controller({
     name: 'dataset',

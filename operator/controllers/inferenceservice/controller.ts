@@ -6,7 +6,6 @@ import type { V1Deployment, V1Pod, V1Service, V2HorizontalPodAutoscaler } from '
 import type { Dataset, InferenceService, ModelVersion } from '../../api/v1alpha1/types.ts';
 import { Controller, keyOf } from '../../runtime/controller.ts';
 import { ownerKey } from '../../runtime/owner.ts';
-import { InformerSet } from '../../runtime/resources.ts';
 import type { ControllerContext } from '../context.ts';
 import { LABEL_ISVC, SERVER_SELECTOR } from './desired.ts';
 import { InferenceServiceReconciler } from './reconcile.ts';
@@ -14,15 +13,15 @@ import { follows } from './resolve.ts';
 import { DATASETS, DEPLOYMENTS, HPAS, INFERENCE_SERVICES, MODEL_VERSIONS, PODS, SERVICES } from '../resources.ts';
 
 export function inferenceServiceController(ctx: ControllerContext) {
-  const isvcs = new InformerSet<InferenceService>(INFERENCE_SERVICES, ctx.informerOptions());
+  const isvcs = ctx.informers.get<InferenceService>(INFERENCE_SERVICES);
   // Only children we manage are cached; a foreign one with a child's name is read on demand.
-  const services = new InformerSet<V1Service>(SERVICES, ctx.informerOptions('app.kubernetes.io/managed-by=modelops'));
-  const deployments = new InformerSet<V1Deployment>(DEPLOYMENTS, ctx.informerOptions(SERVER_SELECTOR));
-  const hpas = new InformerSet<V2HorizontalPodAutoscaler>(HPAS, ctx.informerOptions(SERVER_SELECTOR));
-  const pods = new InformerSet<V1Pod>(PODS, ctx.informerOptions(SERVER_SELECTOR));
-  const modelVersions = new InformerSet<ModelVersion>(MODEL_VERSIONS, ctx.informerOptions());
+  const services = ctx.informers.get<V1Service>(SERVICES, 'app.kubernetes.io/managed-by=modelops');
+  const deployments = ctx.informers.get<V1Deployment>(DEPLOYMENTS, SERVER_SELECTOR);
+  const hpas = ctx.informers.get<V2HorizontalPodAutoscaler>(HPAS, SERVER_SELECTOR);
+  const pods = ctx.informers.get<V1Pod>(PODS, SERVER_SELECTOR);
+  const modelVersions = ctx.informers.get<ModelVersion>(MODEL_VERSIONS);
   // Read for the reference profile of a model's training data; a change needs no reconcile.
-  const datasets = new InformerSet<Dataset>(DATASETS, ctx.informerOptions());
+  const datasets = ctx.informers.get<Dataset>(DATASETS);
 
   const controller = new Controller({
     name: 'inferenceservice',

@@ -2,14 +2,14 @@
 import type { ModelVersion } from '../../api/v1alpha1/types.ts';
 import { ArtifactReader } from '../../artifacts/resolve.ts';
 import { Controller, keyOf } from '../../runtime/controller.ts';
-import { InformerSet, listAll } from '../../runtime/resources.ts';
+import { listAll } from '../../runtime/resources.ts';
 import type { ControllerContext } from '../context.ts';
 import { ModelVersionReconciler } from './reconcile.ts';
 import { MODEL_VERSIONS } from '../resources.ts';
 
 export function modelVersionController(ctx: ControllerContext) {
   const options = ctx.informerOptions();
-  const versions = new InformerSet<ModelVersion>(MODEL_VERSIONS, options);
+  const versions = ctx.informers.get<ModelVersion>(MODEL_VERSIONS);
   const scopes = options.namespaces.length ? options.namespaces : [undefined];
   const list = async (namespace?: string) => (await listAll<ModelVersion>(ctx.objects, ctx.custom, MODEL_VERSIONS, namespace)).items;
 

@@ -3,19 +3,18 @@ import type { V1Job, V1Pod, V1Service } from '@kubernetes/client-node';
 import type { Dataset, TrainingJob } from '../../api/v1alpha1/types.ts';
 import { Controller, keyOf } from '../../runtime/controller.ts';
 import { ownerKey } from '../../runtime/owner.ts';
-import { InformerSet } from '../../runtime/resources.ts';
 import type { ControllerContext } from '../context.ts';
 import { LABEL_TRAININGJOB } from './desired.ts';
 import { TrainingJobReconciler } from './reconcile.ts';
 import { DATASETS, JOBS, PODS, SERVICES, TRAINING_JOBS } from '../resources.ts';
 
 export function trainingJobController(ctx: ControllerContext) {
-  const tjs = new InformerSet<TrainingJob>(TRAINING_JOBS, ctx.informerOptions());
-  const datasets = new InformerSet<Dataset>(DATASETS, ctx.informerOptions());
+  const tjs = ctx.informers.get<TrainingJob>(TRAINING_JOBS);
+  const datasets = ctx.informers.get<Dataset>(DATASETS);
   // Only the runs' own Jobs, Pods and Services are cached (they carry the TrainingJob label).
-  const jobs = new InformerSet<V1Job>(JOBS, ctx.informerOptions(LABEL_TRAININGJOB));
-  const pods = new InformerSet<V1Pod>(PODS, ctx.informerOptions(LABEL_TRAININGJOB));
-  const services = new InformerSet<V1Service>(SERVICES, ctx.informerOptions(LABEL_TRAININGJOB));
+  const jobs = ctx.informers.get<V1Job>(JOBS, LABEL_TRAININGJOB);
+  const pods = ctx.informers.get<V1Pod>(PODS, LABEL_TRAININGJOB);
+  const services = ctx.informers.get<V1Service>(SERVICES, LABEL_TRAININGJOB);
 
   const controller = new Controller({
     name: 'trainingjob',
