@@ -167,7 +167,21 @@ describe('data to a served model on a real node', () => {
     // From the host, through kube-proxy's rules for the front Service's ClusterIP (port 80).
     const ip = (await kubectlOk(['get', 'service', 'seattle-weather', '-n', 'weather', '-o', 'jsonpath={.spec.clusterIP}'], kc)).trim();
     const base = `http://${ip}/v2/models/seattle-weather`;
-    const metadata: any = await (await fetch(base, { signal: AbortSignal.timeout(10_000) })).json();
+    // The Service's endpoints reach kube-proxy's iptables rules a moment after the revision is
+    // Available (until then the ClusterIP refuses connections): wait for the first answer.
+    const metadata: any = await waitFor(
+      'kube-proxy routing the ClusterIP',
+      async () => {
+        try {
+          return await (await fetch(base, { signal: AbortSignal.timeout(10_000) })).json();
+        } catch (err) {
+          if ((err as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED') return undefined;
+          throw err;
+        }
+      },
+      30_000,
+      500,
+    );
     t.diagnostic(`GET ${base}\n${JSON.stringify(metadata)}`);
     assert.deepEqual(metadata.inputs.map((i: { name: string }) => i.name).sort(), ['precipitation', 'temp_max', 'temp_min', 'wind']);
 

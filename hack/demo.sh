@@ -161,7 +161,7 @@ VALUES
   {"name": "temp_min", "datatype": "FP32", "shape": [1, 1], "data": [14]},
   {"name": "wind", "datatype": "FP32", "shape": [1, 1], "data": [3]}]}'
   printf '  POST %s\n  %s\n' "$predict_url" "$request" >&2
-  answer="$(curl -sS --fail-with-body --max-time 10 -H 'content-type: application/json' "$predict_url" -d "$request")" \
+  answer="$(curl -sS --fail-with-body --max-time 10 --retry 20 --retry-connrefused --retry-delay 1 -H 'content-type: application/json' "$predict_url" -d "$request")" \
     || die "the prediction failed: $answer"
   printf '  → %s\n' "$answer" >&2
   predict_hint="  curl -H 'content-type: application/json' $predict_url -d '{\"inputs\": [...]}'   # a prediction, from this machine"$'\n'
