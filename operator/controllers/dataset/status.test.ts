@@ -63,6 +63,12 @@ describe('computeStatus', () => {
     const back = computeStatus(ds(b), { run: succeeded(version('a'), 'weather-ingest-29000120', '2026-12-01T13:00:00Z') }, now);
     assert.deepEqual(back.versions?.map((v) => v.version), ['aaaaaaaaaaaa', 'bbbbbbbbbbbb']);
   });
+  it('keeps when a version was first ingested, though a re-ingest that reuses it reports the stored object\'s time', () => {
+    const first = computeStatus(ds(), { run: succeeded(version('a', '2026-12-01T10:01:01Z')) }, now);
+    const reused = computeStatus(ds(first), { run: succeeded(version('a', '2026-12-01T10:01:00Z'), 'weather-ingest-29000000', '2026-12-01T11:00:00Z') }, now);
+    assert.deepEqual(reused.currentVersion, version('a', '2026-12-01T10:01:01Z'));
+    assert.deepEqual(reused.versions, [version('a', '2026-12-01T10:01:01Z')]);
+  });
   it('keeps the previous good version current when a run fails, and names the rule, column and count', () => {
     const good = computeStatus(ds(), { run: succeeded(version('a')) }, now);
     const message = 'maxInvalidFraction: 1 of 10 rows (10%) break a column rule, at most 0% allowed; temp min: 1 row below -30 (first at data row 4)';

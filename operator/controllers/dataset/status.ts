@@ -55,7 +55,9 @@ export function computeStatus(ds: Dataset, observed: Observed, now: Date): Datas
     if (run.state === 'Succeeded' && fresh && !(recorded && !run.result)) {
       status.lastIngestTime = run.finishedAt!;
       if (run.result) {
-        const v = run.result.version;
+        // A digest already listed keeps its entry: createdAt is when it was first ingested (a
+        // re-ingest that reuses the stored data reports the object's time, which may differ).
+        const v = previous.versions?.find((x) => x.digest === run.result!.version.digest) ?? run.result.version;
         status.currentVersion = v;
         status.versions = withVersion(previous.versions, v);
         status.columns = run.result.columns;
