@@ -100,5 +100,5 @@ test-e2e: setup deps k8s helm ## End-to-end stories on a real node (kubelet, con
 	node --test --test-reporter=spec --test-concurrency=1 'e2e/**/*.test.ts'
 
 .PHONY: test-integration
-test-integration: setup deps k8s helm s3 trainer-deps ## Integration tests against a real control plane and S3 server (started and stopped by the tests); training runs use the trainer venv.
+test-integration: setup deps k8s helm s3 trainer-deps server-deps ## Integration tests against a real control plane, S3 server and Prometheus (started and stopped by the tests); training runs use the trainer venv, rollouts the model server.
 	node --test --test-reporter=spec --test-global-setup=test/integration/global-setup.ts 'test/integration/**/*.test.ts'

@@ -126,6 +126,18 @@ export const Reasons = {
   VersionsRemoved: 'VersionsRemoved',
   /** A Dataset version could not be removed from the artifact store; retried later. */
   RetentionFailed: 'RetentionFailed',
+  /** A canary rollout moved to its next step (a new traffic weight). */
+  RolloutStepped: 'RolloutStepped',
+  /** A rollout holds: paused by spec or annotation, an untimed pause step, or inconclusive analysis. */
+  RolloutPaused: 'RolloutPaused',
+  /** A rollout is under way: the canary takes a share of traffic while analysis runs. */
+  RolloutProgressing: 'RolloutProgressing',
+  /** Analysis failed a revision's rollout; traffic went back to the stable revision. */
+  AnalysisFailed: 'AnalysisFailed',
+  /** A rollout was rolled back (by analysis or by the modelops.dev/abort annotation). */
+  RolledBack: 'RolledBack',
+  /** A manual action from an annotation (modelops.dev/promote, modelops.dev/abort) was carried out. */
+  ManualAction: 'ManualAction',
 } as const;
 export type Reason = (typeof Reasons)[keyof typeof Reasons];
 

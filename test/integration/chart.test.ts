@@ -116,6 +116,7 @@ describe('helm install of the chart', () => {
       ['create', 'deployments.apps'],
       ['delete', 'services'],
       ['create', 'events.events.k8s.io'],
+      ['patch', 'httproutes.gateway.networking.k8s.io'],
     ];
     for (const [verb, resource] of allowed) assert.ok(await canI(ns, release, verb, resource, undefined), `cannot ${verb} ${resource}`);
     const denied: [string, string][] = [
@@ -127,6 +128,7 @@ describe('helm install of the chart', () => {
       ['get', 'secrets'],
       ['create', 'configmaps'],
       ['create', 'leases.coordination.k8s.io'],
+      ['delete', 'httproutes.gateway.networking.k8s.io'],
     ];
     for (const [verb, resource] of denied) assert.equal(await canI(ns, release, verb, resource, undefined), false, `can ${verb} ${resource}`);
   });

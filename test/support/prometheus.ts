@@ -3,7 +3,7 @@
 // removed) by stop(). The binary is MODELOPS_TEST_PROMETHEUS, else `prometheus` on PATH
 // (Debian's package installs /usr/bin/prometheus).
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,8 @@ export interface ScrapeTarget {
 
 export interface PrometheusServer {
   url: string;
+  /** Replaces the file-discovered targets (with opts.fileTargets); Prometheus picks them up within a second or so. */
+  setTargets(targets: readonly ScrapeTarget[]): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -30,12 +32,28 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startPrometheus(targets: readonly ScrapeTarget[], opts: { scrapeInterval?: string } = {}): Promise<PrometheusServer> {
+/**
+ * Starts Prometheus scraping `targets`; with `fileTargets`, also the targets given later to
+ * setTargets() (file-based discovery, as a test stands in for Kubernetes service discovery).
+ */
+export async function startPrometheus(targets: readonly ScrapeTarget[], opts: { scrapeInterval?: string; fileTargets?: boolean } = {}): Promise<PrometheusServer> {
   const dir = await mkdtemp(join(tmpdir(), 'modelops-prometheus-'));
   const interval = opts.scrapeInterval ?? '1s';
+  const targetsFile = join(dir, 'targets.json');
+  const asConfig = (list: readonly ScrapeTarget[]) => list.map((t) => ({ targets: [t.address], labels: t.labels ?? {} }));
+  const setTargets = async (list: readonly ScrapeTarget[]) => {
+    // Written whole and renamed: Prometheus never reads half a file.
+    await writeFile(`${targetsFile}.tmp`, JSON.stringify(asConfig(list)));
+    await rename(`${targetsFile}.tmp`, targetsFile);
+  };
+  const scrapeConfigs: object[] = [{ job_name: 'test', static_configs: asConfig(targets) }];
+  if (opts.fileTargets) {
+    await setTargets([]);
+    scrapeConfigs.push({ job_name: 'discovered', file_sd_configs: [{ files: [targetsFile], refresh_interval: '1s' }] });
+  }
   const config = {
     global: { scrape_interval: interval, evaluation_interval: interval },
-    scrape_configs: [{ job_name: 'test', static_configs: targets.map((t) => ({ targets: [t.address], labels: t.labels ?? {} })) }],
+    scrape_configs: scrapeConfigs,
   };
   // JSON is YAML: no YAML writer needed.
   await writeFile(join(dir, 'prometheus.yml'), JSON.stringify(config, null, 2));
@@ -73,5 +91,5 @@ export async function startPrometheus(targets: readonly ScrapeTarget[], opts: { 
     await stop();
     throw err;
   }
-  return { url, stop };
+  return { url, setTargets, stop };
 }

@@ -770,6 +770,15 @@ export interface InferenceServiceStatus {
   analysis?: AnalysisMeasurement[];
   /** The ModelVersion whose rollout was last aborted; it is not retried until the spec changes. */
   abortedModelVersion?: string;
+  /** The revision whose rollout was last aborted (rolled back by analysis or by hand); it is not rolled out again until the spec asks for another revision. */
+  abortedRevision?: string;
+  /** Values of the action annotations already carried out, so each `kubectl annotate --overwrite` acts once. */
+  acknowledgedActions?: {
+    /** Last value of modelops.dev/promote acted on. */
+    promote?: string;
+    /** Last value of modelops.dev/abort acted on. */
+    abort?: string;
+  };
 }
 
 /** A revision: one ModelVersion served by its own Deployment. */
@@ -804,6 +813,8 @@ export interface AnalysisMeasurement {
   threshold?: string;
   /** Outcome. */
   result: 'Successful' | 'Failed' | 'Inconclusive' | 'Error';
+  /** What was measured against what, or why nothing was, in one line. */
+  message?: string;
 }
 
 /** Which service to watch, against which reference, how often, and what to do on drift. */

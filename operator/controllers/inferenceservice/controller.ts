@@ -10,6 +10,7 @@ import type { ControllerContext } from '../context.ts';
 import { LABEL_ISVC, SERVER_SELECTOR } from './desired.ts';
 import { InferenceServiceReconciler } from './reconcile.ts';
 import { follows } from './resolve.ts';
+import { PrometheusClient } from './analysis/prometheus.ts';
 import { DATASETS, DEPLOYMENTS, HPAS, INFERENCE_SERVICES, MODEL_VERSIONS, PODS, SERVICES } from '../resources.ts';
 
 export function inferenceServiceController(ctx: ControllerContext) {
@@ -37,6 +38,8 @@ export function inferenceServiceController(ctx: ControllerContext) {
       custom: ctx.custom,
       events: ctx.events,
       clock: ctx.clock,
+      prometheus: ctx.config.prometheusUrl ? new PrometheusClient({ url: ctx.config.prometheusUrl, timeoutMs: 10_000 }) : undefined,
+      metrics: ctx.metrics,
       revision: { serverImage: ctx.config.serverImage, artifactStoreSecret: ctx.config.artifactStoreSecret, artifactStore: ctx.config.artifactStore },
     }),
     workers: ctx.workers,

@@ -15,15 +15,21 @@ import { isControlledBy } from '../../runtime/owner.ts';
 import type { Cache } from '../../runtime/resources.ts';
 import { writeStatus } from '../../runtime/status.ts';
 import { ANNOTATION_MODEL_VERSION, CONTAINER, desiredRevision, desiredService, LABEL_ISVC, LABEL_REVISION } from './desired.ts';
-import type { DesiredRevision, RevisionOptions } from './desired.ts';
+import type { DesiredRevision, RevisionInput, RevisionOptions } from './desired.ts';
 import { referenceProfile, resolveModel } from './resolve.ts';
 import { revisionState } from './revision.ts';
 import type { RevisionState } from './revision.ts';
+import { canary, currentStep } from './rollout/canary.ts';
 import { recreate } from './rollout/recreate.ts';
-import type { RolloutStrategy } from './rollout/strategy.ts';
+import type { RolloutContext, RolloutDecision, RolloutStrategy } from './rollout/strategy.ts';
+import { canaryReplicas, desiredRoute, providerOf } from './rollout/traffic.ts';
+import { appendHistory, measure } from './analysis/run.ts';
+import type { PrometheusQuerier } from './analysis/prometheus.ts';
+import type { RevisionTarget } from './analysis/queries.ts';
 import { computeStatus } from './status.ts';
 import type { Observed } from './status.ts';
 import { INFERENCE_SERVICES } from '../resources.ts';
+import type { OperatorMetrics } from '../../runtime/metrics.ts';
 
 export interface InferenceServiceDeps {
   inferenceServices: Cache<InferenceService>;
@@ -38,21 +44,51 @@ export interface InferenceServiceDeps {
   events: EventRecorder;
   clock: Clock;
   revision: RevisionOptions;
+  /** Prometheus for rollout analysis; without it canaries step on their pauses alone. */
+  prometheus?: PrometheusQuerier | undefined;
+  metrics?: OperatorMetrics | undefined;
 }
+
+/** Annotations a person sets to act on a rollout (`kubectl annotate --overwrite ... modelops.dev/promote=$(date +%s)`). */
+export const ANNOTATION_PROMOTE = 'modelops.dev/promote';
+export const ANNOTATION_ABORT = 'modelops.dev/abort';
+/** Present (any value): the rollout holds at its step, as with spec.rollout.paused. */
+export const ANNOTATION_PAUSED = 'modelops.dev/paused';
+/** On the front Service: the stable revision, which its selector does not name while a canary shares it (Service provider). */
+export const ANNOTATION_STABLE = 'modelops.dev/stable-revision';
 
 /** A name taken by a foreign object may be freed without an event we watch; look again later. */
 const CONFLICT_RECHECK_MS = 60_000;
 
 /**
- * The strategy for spec.rollout.strategy. Only the immediate switch exists in this slice;
- * Canary, BlueGreen and Shadow fall back to it (the Progressing message says so).
+ * The strategy for spec.rollout.strategy: Canary, or the immediate switch. BlueGreen and
+ * Shadow are not built yet and fall back to the immediate switch (the Progressing message says so).
  */
-function strategyFor(_isvc: InferenceService): RolloutStrategy {
-  return recreate;
+function strategyFor(isvc: InferenceService): RolloutStrategy {
+  return isvc.spec.rollout?.strategy === 'Canary' ? canary : recreate;
 }
+
+/**
+ * Sizes a canary revision for the Service provider, where traffic follows ready Pods: replicas
+ * for `weight` percent beside the stable revision's, and no HPA until it is promoted.
+ */
+function sizeCanary(rev: DesiredRevision, weight: number, stable: RevisionState): void {
+  rev.deployment.spec!.replicas = canaryReplicas(weight, stable.replicas);
+  delete rev.hpa;
+}
+
+/** How soon to look again while the cache still holds the object our last status write replaced. */
+const STALE_RECHECK_MS = 50;
 
 export class InferenceServiceReconciler implements Reconciler {
   readonly #d: InferenceServiceDeps;
+  /**
+   * Per key, the resourceVersion our last status write replaced. A rollout's state (step,
+   * measurements) lives in status, so acting on that older copy from the cache would repeat a
+   * step's side effects (a measurement, a route weight) before the write conflicts: wait for the
+   * informer instead.
+   */
+  readonly #replaced = new Map<string, string>();
 
   constructor(deps: InferenceServiceDeps) {
     this.#d = deps;
@@ -60,8 +96,17 @@ export class InferenceServiceReconciler implements Reconciler {
 
   async reconcile(key: ObjectKey, log: Logger): Promise<ReconcileResult | void> {
     const isvc = this.#d.inferenceServices.get(key.namespace, key.name);
-    if (!isvc || isvc.metadata.deletionTimestamp) return; // gone: children follow by garbage collection
+    const id = `${key.namespace}/${key.name}`;
+    if (!isvc || isvc.metadata.deletionTimestamp) {
+      this.#replaced.delete(id);
+      return; // gone: children follow by garbage collection
+    }
+    if (this.#replaced.get(id) === isvc.metadata.resourceVersion) return { requeueAfterMs: STALE_RECHECK_MS };
+    this.#replaced.delete(id);
     const ns = key.namespace;
+    const now = this.#d.clock.now();
+    const strategy = strategyFor(isvc);
+    const provider = providerOf(isvc);
 
     const observed: Observed = {};
     const resolution = resolveModel(isvc, this.#d.modelVersions.list(ns));
@@ -71,46 +116,98 @@ export class InferenceServiceReconciler implements Reconciler {
     const stateOf = (d: V1Deployment): RevisionState =>
       revisionState(d, this.#podsOf(ns, d.metadata!.name!), CONTAINER, d.metadata?.annotations?.[ANNOTATION_MODEL_VERSION] ?? '');
 
+    // What serves is read back from the front Service: its selector, or while a canary shares
+    // it under the Service provider, the annotation naming the stable revision.
+    const front = this.#d.services.get(ns, isvc.metadata.name!);
+    const ours = front && isControlledBy(front, isvc) ? front : undefined;
+    const servingName = ours?.metadata?.annotations?.[ANNOTATION_STABLE] ?? ours?.spec?.selector?.[LABEL_REVISION];
+    const servingDeployment = deployments.find((d) => d.metadata?.name === servingName);
+
+    const annotations = isvc.metadata.annotations ?? {};
+    const acknowledged = isvc.status?.acknowledgedActions ?? {};
+    const actions = {
+      promote: annotations[ANNOTATION_PROMOTE] !== undefined && annotations[ANNOTATION_PROMOTE] !== acknowledged.promote,
+      abort: annotations[ANNOTATION_ABORT] !== undefined && annotations[ANNOTATION_ABORT] !== acknowledged.abort,
+    };
+
     let desired: RevisionState | undefined;
+    let desiredRev: DesiredRevision | undefined;
+    let input: RevisionInput | undefined;
     if (resolution.resolved) {
       const mv = resolution.modelVersion;
-      const rev = desiredRevision(isvc, { modelVersion: mv, referenceProfile: referenceProfile(mv, this.#d.datasets.list(ns)) }, this.#d.revision);
+      input = { modelVersion: mv, referenceProfile: referenceProfile(mv, this.#d.datasets.list(ns)) };
+      const rev = desiredRevision(isvc, input, this.#d.revision);
       observed.desired = rev.name;
-      try {
-        desired = stateOf(await this.#applyRevision(isvc, rev, log));
-      } catch (err) {
-        if (!(err instanceof ResourceExistsError)) throw err;
-        observed.revisionConflict = err.message;
-        log.warn({ revision: rev.name }, err.message);
-        await this.#d.events.record(isvc, 'Warning', Reasons.ResourceExists, 'Apply', err.message);
+      desiredRev = rev;
+      const existing = deployments.find((d) => d.metadata?.name === rev.name);
+      if (isvc.status?.abortedRevision === rev.name && !actions.promote && servingName !== rev.name) {
+        // Rolled back: not started again until the spec asks for another revision or a person retries.
+        desired = existing ? stateOf(existing) : { name: rev.name, modelVersion: rev.modelVersion, replicas: 0, readyReplicas: 0, available: false };
+      } else {
+        const stable = servingDeployment && servingName !== rev.name ? stateOf(servingDeployment) : undefined;
+        if (stable && strategy === canary && provider === 'Service') {
+          const steps = isvc.spec.rollout?.canary?.steps ?? [];
+          const weight = steps[currentStep(isvc, rev.name, now).index]?.weight ?? steps[0]?.weight ?? 0;
+          sizeCanary(rev, weight, stable);
+        }
+        try {
+          desired = stateOf(await this.#applyRevision(isvc, rev, log));
+        } catch (err) {
+          if (!(err instanceof ResourceExistsError)) throw err;
+          observed.revisionConflict = err.message;
+          log.warn({ revision: rev.name }, err.message);
+          await this.#d.events.record(isvc, 'Warning', Reasons.ResourceExists, 'Apply', err.message);
+        }
       }
     } else {
       log.debug({ reason: resolution.reason }, resolution.message);
     }
 
-    const front = this.#d.services.get(ns, isvc.metadata.name!);
-    const servingName = front && isControlledBy(front, isvc) ? front.spec?.selector?.[LABEL_REVISION] : undefined;
-    const servingDeployment = deployments.find((d) => d.metadata?.name === servingName);
     const serving = servingDeployment ? (servingName === desired?.name ? desired : stateOf(servingDeployment)) : undefined;
     const older = deployments.filter((d) => d.metadata?.name !== servingName && d.metadata?.name !== desired?.name).map(stateOf);
 
-    const strategy = strategyFor(isvc);
-    const decision = strategy.decide({ isvc, desired, serving, older });
+    const ctx: RolloutContext = {
+      isvc,
+      desired,
+      serving,
+      older,
+      now,
+      history: isvc.status?.analysis ?? [],
+      actions,
+      paused: isvc.spec.rollout?.paused === true || annotations[ANNOTATION_PAUSED] !== undefined,
+      analysisEnabled: this.#d.prometheus !== undefined,
+    };
+    let decision = strategy.decide(ctx);
+    let history = ctx.history;
+    if (decision.analyse && decision.analyse.inMs <= 0 && this.#d.prometheus) {
+      const added = await this.#measure(isvc, decision.analyse, desired, serving);
+      history = appendHistory(history, added);
+      decision = strategy.decide({ ...ctx, history });
+    }
     const asked = isvc.spec.rollout?.strategy;
-    if (decision.progress && asked && asked !== strategy.name) {
+    if (decision.progress && asked && asked !== strategy.name && asked !== 'Recreate') {
       decision.progress = { ...decision.progress, message: `${decision.progress.message} (strategy ${asked} is not implemented yet: switched at once, as Recreate)` };
     }
 
-    const service = desiredService(isvc, decision.serve);
+    // A step changed the canary's weight, or the canary was promoted: size it before traffic moves.
+    if (input && desiredRev && desired && !observed.revisionConflict && strategy === canary && provider === 'Service' && (decision.serve === desired.name || decision.canary?.name === desired.name)) {
+      const fresh = desiredRevision(isvc, input, this.#d.revision);
+      if (decision.canary && serving) sizeCanary(fresh, decision.canary.weight, serving);
+      if (fresh.deployment.spec?.replicas !== desiredRev.deployment.spec?.replicas || Boolean(fresh.hpa) !== Boolean(desiredRev.hpa)) desired = stateOf(await this.#applyRevision(isvc, fresh, log));
+    }
+
+    const shared = provider === 'Service' && decision.canary !== undefined && decision.canary.weight > 0;
+    const service = desiredService(isvc, shared ? undefined : decision.serve);
+    if (decision.serve) service.metadata!.annotations = { [ANNOTATION_STABLE]: decision.serve };
     try {
       const { changed } = await applyChild(this.#d.objects, isvc, service, front);
-      if (changed) log.info({ child: `Service/${service.metadata!.name}`, serving: decision.serve }, 'applied Service');
+      if (changed) log.info({ child: `Service/${service.metadata!.name}`, serving: decision.serve, canary: decision.canary }, 'applied Service');
       if (decision.serve && decision.serve !== servingName) {
         const to = [desired, serving].find((r) => r?.name === decision.serve);
         const note = `revision ${decision.serve} (${to?.modelVersion}) now serves${servingName ? `, replacing ${servingName}` : ''}`;
         log.info({ revision: decision.serve }, note);
         await this.#d.events.record(isvc, 'Normal', Reasons.RevisionPromoted, 'Promote', note);
-      } else if (changed) {
+      } else if (changed && !decision.canary) {
         await this.#d.events.record(isvc, 'Normal', Reasons.Applied, 'Apply', `Service ${service.metadata!.name} matches the spec`);
       }
     } catch (err) {
@@ -119,11 +216,12 @@ export class InferenceServiceReconciler implements Reconciler {
       log.warn({ child: `Service/${service.metadata!.name}` }, err.message);
       await this.#d.events.record(isvc, 'Warning', Reasons.ResourceExists, 'Apply', err.message);
     }
+    if (provider === 'GatewayAPI' && decision.serve) await this.#applyRoute(isvc, decision, observed, log);
 
     // Without our Service nothing serves; keep every revision until it is ours again.
     const states = [...(desired ? [desired] : []), ...(serving && serving !== desired ? [serving] : []), ...older];
     let remaining = states;
-    if (!observed.serviceConflict) {
+    if (!observed.serviceConflict && !observed.routeConflict) {
       for (const name of [...decision.remove, ...this.#orphans(isvc, states, decision.serve)]) await this.#removeRevision(isvc, name, states.find((s) => s.name === name), log);
       remaining = states.filter((s) => !decision.remove.includes(s.name));
       observed.serving = states.find((s) => s.name === decision.serve);
@@ -132,10 +230,68 @@ export class InferenceServiceReconciler implements Reconciler {
     }
     observed.revisions = remaining;
     if (decision.progress) observed.progress = decision.progress;
+    observed.rollout = {
+      canary: decision.canary,
+      step: decision.step,
+      phase: decision.phase,
+      aborted: decision.aborted,
+      history,
+      acknowledged: { promote: annotations[ANNOTATION_PROMOTE], abort: annotations[ANNOTATION_ABORT] },
+    };
+    for (const e of decision.events ?? []) {
+      log.info({ reason: e.reason }, e.note);
+      await this.#d.events.record(isvc, e.type, e.reason, e.action, e.note);
+    }
 
-    const status = computeStatus(isvc, observed, new Date(this.#d.clock.now()));
-    if (await writeStatus(this.#d.custom, INFERENCE_SERVICES, isvc, status)) log.debug('status updated');
-    if (observed.serviceConflict || observed.revisionConflict) return { requeueAfterMs: CONFLICT_RECHECK_MS };
+    const status = computeStatus(isvc, observed, new Date(now));
+    if (await writeStatus(this.#d.custom, INFERENCE_SERVICES, isvc, status)) {
+      this.#replaced.set(id, isvc.metadata.resourceVersion!);
+      log.debug('status updated');
+    }
+    const waits = [
+      observed.serviceConflict || observed.revisionConflict || observed.routeConflict ? CONFLICT_RECHECK_MS : undefined,
+      decision.analyse ? (history === ctx.history ? decision.analyse.inMs : undefined) : undefined,
+      decision.requeueAfterMs,
+    ].filter((w): w is number => w !== undefined);
+    // A measurement taken now is followed by the next one an interval later: decide() said when.
+    if (decision.analyse && history !== ctx.history) waits.push(Math.max(1, decision.analyse.inMs));
+    if (waits.length) return { requeueAfterMs: Math.max(1, Math.min(...waits)) };
+  }
+
+  /** One round of analysis of the canary (against the stable revision), as status measurements. */
+  async #measure(isvc: InferenceService, due: NonNullable<RolloutDecision['analyse']>, desired: RevisionState | undefined, serving: RevisionState | undefined) {
+    const ns = isvc.metadata.namespace!;
+    const target = (r: RevisionState | undefined): RevisionTarget | undefined => {
+      const mv = r ? this.#d.modelVersions.get(ns, r.modelVersion) : undefined;
+      return r && mv ? { name: r.name, model: mv.spec.model, version: String(mv.spec.version) } : undefined;
+    };
+    const canaryTarget = target(desired?.name === due.revision ? desired : undefined);
+    if (!canaryTarget) return [];
+    const measured = await measure({
+      analysis: isvc.spec.rollout?.analysis,
+      scope: { namespace: ns, service: isvc.metadata.name! },
+      canary: canaryTarget,
+      stable: target(serving),
+      step: due.step,
+      prometheus: this.#d.prometheus!,
+      clock: this.#d.clock,
+      metrics: this.#d.metrics,
+    });
+    return measured.map((m) => m.measurement);
+  }
+
+  /** The HTTPRoute of the GatewayAPI provider: the stable revision, and the canary's weight. */
+  async #applyRoute(isvc: InferenceService, decision: RolloutDecision, observed: Observed, log: Logger): Promise<void> {
+    const route = desiredRoute(isvc, decision.serve!, decision.canary);
+    try {
+      const { changed } = await applyChild(this.#d.objects, isvc, route, undefined);
+      if (changed) log.info({ child: `HTTPRoute/${route.metadata!.name}`, serving: decision.serve, canary: decision.canary }, 'applied HTTPRoute');
+    } catch (err) {
+      if (!(err instanceof ResourceExistsError)) throw err;
+      observed.routeConflict = err.message;
+      log.warn({ child: `HTTPRoute/${route.metadata!.name}` }, err.message);
+      await this.#d.events.record(isvc, 'Warning', Reasons.ResourceExists, 'Apply', err.message);
+    }
   }
 
   /** Revisions left with a Service or HPA but no Deployment (deleted by hand): nothing will use them. */

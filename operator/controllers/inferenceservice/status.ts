@@ -2,11 +2,11 @@
 import { setCondition } from '../../runtime/conditions.ts';
 import type { Condition, ConditionUpdate } from '../../runtime/conditions.ts';
 import { Reasons } from '../../runtime/events.ts';
-import type { InferenceService, InferenceServiceStatus, RevisionStatus } from '../../api/v1alpha1/types.ts';
+import type { AnalysisMeasurement, InferenceService, InferenceServiceStatus, RevisionStatus } from '../../api/v1alpha1/types.ts';
 import { serviceUrl } from './desired.ts';
 import type { Resolution } from './resolve.ts';
 import type { RevisionState } from './revision.ts';
-import type { RolloutProgress } from './rollout/strategy.ts';
+import type { RolloutPhase, RolloutProgress } from './rollout/strategy.ts';
 
 /** At most this many revisions are listed (the schema's bound). */
 const MAX_REVISIONS = 10;
@@ -26,6 +26,18 @@ export interface Observed {
   revisions?: readonly RevisionState[];
   /** The strategy's account of the rollout. */
   progress?: RolloutProgress;
+  /** Set when the HTTPRoute's name is taken by an object we do not manage. */
+  routeConflict?: string;
+  /** The rollout's state as decided this reconcile. */
+  rollout?: {
+    canary?: { name: string; weight: number } | undefined;
+    step?: { index: number; startMs: number } | undefined;
+    phase?: RolloutPhase | undefined;
+    aborted?: { revision: string; modelVersion: string } | undefined;
+    history?: readonly AnalysisMeasurement[] | undefined;
+    /** The action annotations' values now: acted on, or ignored when nothing could act on them. */
+    acknowledged?: { promote?: string | undefined; abort?: string | undefined } | undefined;
+  };
 }
 
 function revisionStatus(r: RevisionState): RevisionStatus {
@@ -44,6 +56,7 @@ function unservable(observed: Observed): (Resolution & { resolved: false }) | un
 /** Ready: the InferenceService serves what its spec asks for, with ready Pods. */
 function readyCondition(observed: Observed): ConditionUpdate {
   if (observed.serviceConflict) return { type: 'Ready', status: 'False', reason: Reasons.ResourceExists, message: observed.serviceConflict };
+  if (observed.routeConflict) return { type: 'Ready', status: 'False', reason: Reasons.ResourceExists, message: observed.routeConflict };
   const s = observed.serving;
   const bad = unservable(observed);
   if (!s) return { type: 'Ready', status: 'False', reason: Reasons.NoRevision, message: `no revision serves the model yet${bad ? `: ${bad.message}` : ''}` };
@@ -52,6 +65,11 @@ function readyCondition(observed: Observed): ConditionUpdate {
   }
   // Requests are answered, but not by what the spec asks for: GitOps tools must not call it healthy.
   if (bad) return { type: 'Ready', status: 'False', reason: bad.reason, message: `${bad.message}; revision ${s.name} (${s.modelVersion}) keeps serving` };
+  // The spec's version was rolled back: requests are answered, by the previous version.
+  const aborted = observed.rollout?.phase === 'RolledBack' ? observed.rollout.aborted : undefined;
+  if (aborted) {
+    return { type: 'Ready', status: 'False', reason: Reasons.RolledBack, message: `revision ${aborted.revision} (${aborted.modelVersion}) was rolled back; ${s.name} (${s.modelVersion}) serves all traffic` };
+  }
   return { type: 'Ready', status: 'True', reason: Reasons.RevisionReady, message: `revision ${s.name} (${s.modelVersion}) serves with ${s.readyReplicas}/${s.replicas} Pods ready` };
 }
 
@@ -59,6 +77,8 @@ function phaseOf(observed: Observed): NonNullable<InferenceServiceStatus['phase'
   const s = observed.serving;
   if (!s) return 'Pending';
   if (s.readyReplicas === 0 || unservable(observed)) return 'Degraded';
+  const phase = observed.rollout?.phase;
+  if (phase === 'RolledBack' || phase === 'Paused') return phase;
   if (observed.desired && observed.desired !== s.name) return 'Progressing';
   return 'Healthy';
 }
@@ -108,6 +128,18 @@ export function computeStatus(isvc: InferenceService, observed: Observed, now: D
   put('stableRevision', observed.serving ? revisionStatus(observed.serving) : undefined);
   put('canaryRevision', desiredState && desiredState.name !== observed.serving?.name ? revisionStatus(desiredState) : undefined);
   put('revisions', revisions.length ? revisions.slice(0, MAX_REVISIONS).map(revisionStatus) : undefined);
+  const rollout = observed.rollout;
+  if (rollout) {
+    const canaryLive = status.canaryRevision !== undefined;
+    put('canaryWeight', canaryLive ? (rollout.canary?.weight ?? 0) : undefined);
+    put('currentStep', canaryLive ? rollout.step?.index : undefined);
+    put('stepStartTime', canaryLive && rollout.step ? new Date(rollout.step.startMs).toISOString() : undefined);
+    put('abortedRevision', rollout.aborted?.revision);
+    put('abortedModelVersion', rollout.aborted?.modelVersion);
+    put('analysis', rollout.history?.length ? [...rollout.history] : undefined);
+    const ack = Object.fromEntries(Object.entries(rollout.acknowledged ?? {}).filter(([, v]) => v !== undefined)) as NonNullable<InferenceServiceStatus['acknowledgedActions']>;
+    put('acknowledgedActions', Object.keys(ack).length ? ack : undefined);
+  }
   return status;
 }
 

@@ -230,6 +230,7 @@ const measurement = named(
     stableValue: opt(num('The same measurement for the stable revision, when compared.')),
     threshold: opt(str('The limit in words, e.g. "<= 0.01".', { maxLength: 256 })),
     result: req(enumOf('Outcome.', ['Successful', 'Failed', 'Inconclusive', 'Error'])),
+    message: opt(str('What was measured against what, or why nothing was, in one line.', { maxLength: 512 })),
   }),
 );
 
@@ -261,6 +262,13 @@ export const inferenceServiceStatus = named(
     revisions: opt(arr('Every revision that exists now, the serving one first.', revision, { maxItems: 10 })),
     analysis: opt(arr('Recent analysis measurements, newest first.', measurement, { maxItems: 50 })),
     abortedModelVersion: opt(objectName('The ModelVersion whose rollout was last aborted; it is not retried until the spec changes.')),
+    abortedRevision: opt(objectName('The revision whose rollout was last aborted (rolled back by analysis or by hand); it is not rolled out again until the spec asks for another revision.')),
+    acknowledgedActions: opt(
+      obj('Values of the action annotations already carried out, so each `kubectl annotate --overwrite` acts once.', {
+        promote: opt(str('Last value of modelops.dev/promote acted on.', { maxLength: 256 })),
+        abort: opt(str('Last value of modelops.dev/abort acted on.', { maxLength: 256 })),
+      }),
+    ),
   }),
 );
 

@@ -66,8 +66,10 @@ export async function measure(input: AnalysisInput): Promise<MeasuredCheck[]> {
     if (obs.value !== undefined && Number.isFinite(obs.value)) m.value = obs.value;
     if (obs.stableValue !== undefined && Number.isFinite(obs.stableValue)) m.stableValue = obs.stableValue;
     if (j.threshold) m.threshold = j.threshold;
+    const message = `${check.metric}: ${j.message}`;
+    m.message = message.length > 512 ? `${message.slice(0, 509)}...` : message;
     input.metrics?.analysisMeasurements.inc({ check: BUILT_IN.has(check.metric) ? check.metric : 'custom', result: j.result });
-    return { measurement: m, message: `${check.metric}: ${j.message}` };
+    return { measurement: m, message };
   });
 }
 

@@ -1,0 +1,169 @@
+// Canary: the new revision starts beside the stable one; once every Pod it asks for is
+// available it takes the first step's share of traffic, and each step holds until its pause is
+// over and analysis has passed at least once at that weight. Analysis failing (more Failed
+// measurements of one check than failureLimit) rolls back at once: all traffic to stable, the
+// canary revision deleted, and the revision remembered as aborted so it is not rolled out again
+// until the spec asks for another one. Inconclusive analysis, spec.rollout.paused, the
+// modelops.dev/paused annotation or an untimed pause hold the step for a person, who continues
+// with modelops.dev/promote or gives up with modelops.dev/abort. After the last step the
+// canary serves everything and the old revision goes.
+//
+// The step and its start time live in status (currentStep, stepStartTime) and are trusted only
+// while status.canaryRevision names the same revision; measurements in status.analysis are
+// counted per revision and step. Decisions are pure functions of that and of the clock.
+import type { InferenceService } from '../../../api/v1alpha1/types.ts';
+import { parseDuration } from '../../../runtime/duration.ts';
+import { Reasons } from '../../../runtime/events.ts';
+import { verdict, verdictPolicy } from '../analysis/decide.ts';
+import { measurementsOf } from '../analysis/run.ts';
+import { ANALYSIS_DEFAULTS } from '../analysis/queries.ts';
+import type { RevisionState } from '../revision.ts';
+import { recreate } from './recreate.ts';
+import type { RolloutContext, RolloutDecision, RolloutEvent, RolloutStrategy } from './strategy.ts';
+
+function label(r: RevisionState): string {
+  return `${r.name} (${r.modelVersion})`;
+}
+
+/** Where the rollout of `canary` stands according to status: its step and when that began. */
+export function currentStep(isvc: InferenceService, canary: string, now: number): { index: number; startMs: number } {
+  const s = isvc.status;
+  const start = s?.stepStartTime ? Date.parse(s.stepStartTime) : NaN;
+  if (s?.canaryRevision?.name === canary && s.currentStep !== undefined && Number.isFinite(start)) return { index: s.currentStep, startMs: start };
+  return { index: 0, startMs: now };
+}
+
+/** Milliseconds from `startMs` until the next measurement of this step: the first one interval after the step began. */
+function nextMeasurementIn(isvc: InferenceService, ctx: RolloutContext, revision: string, step: { index: number; startMs: number }, now: number): number {
+  const interval = parseDuration(isvc.spec.rollout?.analysis?.interval ?? ANALYSIS_DEFAULTS.interval);
+  const taken = measurementsOf(ctx.history, revision, step.index);
+  const last = taken.reduce((t, m) => Math.max(t, Date.parse(m.time)), step.startMs);
+  return Math.max(0, last + interval - now);
+}
+
+/** The newest round of measurements of this step passed every check: the canary was judged good at this weight. */
+function lastRoundPassed(ctx: RolloutContext, revision: string, step: number): boolean {
+  const taken = measurementsOf(ctx.history, revision, step);
+  if (!taken.length) return false;
+  const newest = taken.reduce((t, m) => (m.time > t ? m.time : t), '');
+  return taken.filter((m) => m.time === newest).every((m) => m.result === 'Successful');
+}
+
+export const canary: RolloutStrategy = {
+  name: 'Canary',
+  decide(ctx: RolloutContext): RolloutDecision {
+    const { isvc, desired, serving, older } = ctx;
+    const now = ctx.now ?? Date.now();
+    // Nothing to compare with (the first revision) or nothing new: the immediate switch's rules.
+    if (!desired || !serving || serving.name === desired.name) return recreate.decide(ctx);
+
+    const steps = isvc.spec.rollout?.canary?.steps ?? [];
+    const status = isvc.status ?? {};
+    const others = (keep: readonly string[]) => [...older.map((r) => r.name), serving.name, desired.name].filter((n) => !keep.includes(n));
+    const abort = (why: string, reason: typeof Reasons.AnalysisFailed | typeof Reasons.RolledBack, acted?: RolloutDecision['acted']): RolloutDecision => ({
+      serve: serving.name,
+      remove: others([serving.name]),
+      phase: 'RolledBack',
+      aborted: { revision: desired.name, modelVersion: desired.modelVersion },
+      acted,
+      progress: { status: 'False', reason: Reasons.RolledBack, message: `rollout of revision ${label(desired)} was rolled back: ${why}; ${label(serving)} serves all traffic` },
+      events: [{ type: 'Warning', reason, action: 'Rollback', note: `rolled back revision ${label(desired)}: ${why}; all traffic is on ${label(serving)}` }],
+    });
+
+    // Aborted before: stay on stable until the spec asks for another revision, or a person retries with promote.
+    if (status.abortedRevision === desired.name) {
+      if (!ctx.actions?.promote) {
+        const last = status.conditions?.find((c) => c.type === 'Progressing');
+        const message = last?.reason === Reasons.RolledBack && last.message ? last.message : `rollout of revision ${label(desired)} was rolled back; ${label(serving)} serves all traffic`;
+        return {
+          serve: serving.name,
+          remove: others([serving.name]),
+          phase: 'RolledBack',
+          aborted: { revision: desired.name, modelVersion: desired.modelVersion },
+          progress: { status: 'False', reason: Reasons.RolledBack, message: `${message.replace(/; annotate .*$/, '')}; annotate modelops.dev/promote to try it again, or change spec.model` },
+        };
+      }
+      // Retried: a fresh start at step 0; the revision's Deployment is created again by the reconciler.
+      return {
+        serve: serving.name,
+        remove: others([serving.name, desired.name]),
+        acted: { promote: true },
+        phase: 'Progressing',
+        progress: { status: 'True', reason: Reasons.RevisionStarting, message: `retrying the rollout of revision ${label(desired)} (modelops.dev/promote)` },
+        events: [{ type: 'Normal', reason: Reasons.ManualAction, action: 'Retry', note: `retrying the rolled-back revision ${label(desired)} from step 1 (modelops.dev/promote)` }],
+      };
+    }
+    if (ctx.actions?.abort) return abort('aborted by the modelops.dev/abort annotation', Reasons.RolledBack, { abort: true });
+
+    // Not ready yet: no traffic, and nothing counts against it but its Pods' problems.
+    if (!desired.available) {
+      const waiting = recreate.decide(ctx);
+      return { ...waiting, serve: serving.name, remove: others([serving.name, desired.name]) };
+    }
+
+    let step = currentStep(isvc, desired.name, now);
+    const policy = verdictPolicy(isvc.spec.rollout?.analysis);
+    const analysing = ctx.analysisEnabled === true;
+    const v = analysing ? verdict(measurementsOf(ctx.history, desired.name, step.index), policy) : undefined;
+    if (v?.phase === 'Failed') return abort(`analysis failed at step ${step.index + 1}: ${v.message}`, Reasons.AnalysisFailed);
+
+    const events: RolloutEvent[] = [];
+    const acted: RolloutDecision['acted'] = {};
+    const at = steps[Math.min(step.index, steps.length - 1)];
+    let hold: string | undefined;
+    let advance = false;
+    let requeueAfterMs: number | undefined;
+    if (ctx.actions?.promote) {
+      advance = true;
+      acted.promote = true;
+      events.push({ type: 'Normal', reason: Reasons.ManualAction, action: 'Promote', note: `step ${step.index + 1} of revision ${label(desired)} promoted by the modelops.dev/promote annotation` });
+    } else if (ctx.paused) {
+      hold = 'paused (spec.rollout.paused or the modelops.dev/paused annotation); unpause or annotate modelops.dev/promote to continue';
+    } else if (v?.phase === 'Inconclusive') {
+      hold = `analysis is inconclusive: ${v.message}; annotate modelops.dev/promote to continue or modelops.dev/abort to roll back`;
+    } else if (at?.pause && at.pause.duration === undefined) {
+      hold = `step ${step.index + 1} waits to be promoted: annotate modelops.dev/promote to continue`;
+    } else {
+      const pauseLeft = at?.pause?.duration ? step.startMs + parseDuration(at.pause.duration) - now : 0;
+      const analysed = !analysing || (v?.phase === 'Passing' && lastRoundPassed(ctx, desired.name, step.index));
+      if (pauseLeft > 0) requeueAfterMs = pauseLeft;
+      advance = pauseLeft <= 0 && analysed;
+    }
+
+    if (advance) {
+      step = { index: step.index + 1, startMs: now };
+      if (step.index >= steps.length) {
+        return {
+          serve: desired.name,
+          remove: others([desired.name]),
+          acted,
+          events,
+          progress: { status: 'True', reason: Reasons.RevisionPromoted, message: `revision ${label(desired)} serves after ${steps.length} canary step(s)` },
+        };
+      }
+      events.push({ type: 'Normal', reason: Reasons.RolloutStepped, action: 'Step', note: `step ${step.index + 1}/${steps.length}: ${steps[step.index]!.weight}% of traffic to revision ${label(desired)}` });
+    } else if (step.index >= steps.length) {
+      // No steps (or status from a spec with more): promote.
+      return { serve: desired.name, remove: others([desired.name]), progress: { status: 'True', reason: Reasons.RevisionPromoted, message: `revision ${label(desired)} serves` } };
+    }
+
+    const weight = steps[step.index]!.weight;
+    const analyse = analysing ? { revision: desired.name, step: step.index, inMs: nextMeasurementIn(isvc, ctx, desired.name, step, now) } : undefined;
+    const where = `step ${step.index + 1}/${steps.length}: ${weight}% of traffic to revision ${label(desired)}, the rest to ${label(serving)}`;
+    const analysis = !analysing ? 'no analysis (the operator has no --prometheus-url)' : advance || !v ? 'analysis pending' : `analysis: ${v.message}`;
+    return {
+      serve: serving.name,
+      canary: { name: desired.name, weight },
+      remove: others([serving.name, desired.name]),
+      step,
+      phase: hold ? 'Paused' : 'Progressing',
+      acted,
+      events,
+      analyse,
+      requeueAfterMs,
+      progress: hold
+        ? { status: 'True', reason: Reasons.RolloutPaused, message: `${where}; ${hold}` }
+        : { status: 'True', reason: Reasons.RolloutProgressing, message: `${where}; ${analysis}` },
+    };
+  },
+};

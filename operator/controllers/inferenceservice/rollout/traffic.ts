@@ -1,0 +1,80 @@
+// Traffic providers: how a rollout decision (stable revision, optional canary with a weight)
+// becomes objects in the cluster. Pure.
+//
+// - Service (default, no gateway needed): the front Service selects the stable revision's Pods,
+//   or, while a canary has weight, every Pod of the InferenceService; the split then follows the
+//   ready Pod counts, so the canary's replicas are sized to approximate its weight against the
+//   stable revision's (which keeps its full size: no capacity is lost during a rollout).
+// - GatewayAPI: an HTTPRoute named after the InferenceService, attached to spec.traffic.gateway's
+//   parents, sends weighted shares to the revisions' own Services (exact weights). The operator
+//   owns the route's whole `rules` (an atomic list under server-side apply). The front Service
+//   keeps selecting the stable revision, for in-cluster clients that do not go through the gateway.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { InferenceService } from '../../../api/v1alpha1/types.ts';
+import { childLabels } from '../desired.ts';
+
+export const GATEWAY_API_VERSION = 'gateway.networking.k8s.io/v1';
+export const HTTP_ROUTE = 'HTTPRoute';
+
+export type Provider = 'Service' | 'GatewayAPI';
+
+export function providerOf(isvc: InferenceService): Provider {
+  return isvc.spec.traffic?.provider ?? 'Service';
+}
+
+/**
+ * Replicas for a canary taking `weight` percent beside `stableReplicas` ready Pods: the count
+ * whose share of all Pods comes closest to the weight, at least one (a canary of weight 0 still
+ * runs, for analysis and readiness, but the Service provider then keeps it out of the selector).
+ */
+export function canaryReplicas(weight: number, stableReplicas: number): number {
+  const stable = Math.max(1, stableReplicas);
+  if (weight >= 100) return stable;
+  if (weight <= 0) return 1;
+  const exact = (stable * weight) / (100 - weight);
+  return Math.max(1, Math.round(exact));
+}
+
+/** The canary's share of traffic under the Service provider: its ready Pods among all ready Pods. */
+export function replicaShare(canaryReady: number, stableReady: number): number {
+  const all = canaryReady + stableReady;
+  return all === 0 ? 0 : Math.round((100 * canaryReady) / all);
+}
+
+export interface HTTPRoute extends KubernetesObject {
+  spec: {
+    parentRefs: { group?: string; kind?: string; name: string; namespace?: string; sectionName?: string }[];
+    hostnames?: string[];
+    rules: { backendRefs: { kind?: string; name: string; port: number; weight: number }[] }[];
+  };
+}
+
+/** The HTTPRoute for the GatewayAPI provider: all traffic to `stable`, or `weight` percent to the canary. */
+export function desiredRoute(isvc: InferenceService, stable: string, canary?: { name: string; weight: number }): HTTPRoute {
+  const gateway = isvc.spec.traffic?.gateway;
+  const backends = [{ kind: 'Service', name: stable, port: 80, weight: 100 - (canary?.weight ?? 0) }];
+  if (canary) backends.push({ kind: 'Service', name: canary.name, port: 80, weight: canary.weight });
+  return {
+    apiVersion: GATEWAY_API_VERSION,
+    kind: HTTP_ROUTE,
+    metadata: { name: isvc.metadata.name!, namespace: isvc.metadata.namespace!, labels: childLabels(isvc) },
+    spec: {
+      parentRefs: (gateway?.parentRefs ?? []).map((p) => ({
+        group: 'gateway.networking.k8s.io',
+        kind: 'Gateway',
+        name: p.name,
+        ...(p.namespace ? { namespace: p.namespace } : {}),
+        ...(p.sectionName ? { sectionName: p.sectionName } : {}),
+      })),
+      ...(gateway?.hostnames?.length ? { hostnames: gateway.hostnames } : {}),
+      rules: [{ backendRefs: backends }],
+    },
+  };
+}
+
+/** The weights a route sends to each backend Service, by name (for status and tests). */
+export function routeWeights(route: HTTPRoute | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const rule of route?.spec?.rules ?? []) for (const b of rule.backendRefs ?? []) out[b.name] = (out[b.name] ?? 0) + (b.weight ?? 1);
+  return out;
+}
