@@ -8,22 +8,17 @@
 // first failed request to all traffic on stable is measured; a canary without data pauses, a
 // person promotes it, then aborts it; the Service provider sizes the canary by replica ratio.
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { dump } from 'js-yaml';
 import { kubectl, kubectlOk } from '../support/cluster.ts';
-import { REPO_ROOT } from '../support/control-plane.ts';
+import { installHttpRouteCrd } from '../support/crds.ts';
 import { startOperator, type OperatorProcess } from '../support/operator.ts';
 import { startPrometheus, type PrometheusServer } from '../support/prometheus.ts';
 import { installChartRbac, serviceAccountKubeconfig } from '../support/rbac.ts';
-import { generateLoad, runRevisions, type LoadGenerator, type RevisionRunner } from '../support/rollout.ts';
+import { fixtureRequest, fixtureVersion, generateLoad, runRevisions, type LoadGenerator, type RevisionRunner } from '../support/rollout.ts';
 import { waitFor } from '../support/wait.ts';
 
-const MODELS = join(REPO_ROOT, 'runtime-images/server/test/fixtures/models');
 const SERVER_IMAGE = 'localhost/modelops/server:test';
 
 let opNs: string;
@@ -48,41 +43,6 @@ async function apply(...objects: object[]): Promise<void> {
 async function getJson(args: string[]): Promise<any> {
   const r = await kubectl([...args, '-o', 'json'], { namespace: ns });
   return r.code === 0 ? JSON.parse(r.stdout) : undefined;
-}
-
-/** A ModelVersion `<model>-v<n>` of a fixture model (classifier: good; failing: fails at run time on real inputs). */
-async function version(name: string, fixture: 'classifier' | 'failing', aliases: string[] = []) {
-  const [, model, n] = /^(.*)-v(\d+)$/.exec(name)!;
-  const file = join(MODELS, fixture, 'model.onnx');
-  const digest = `sha256:${createHash('sha256').update(await readFile(file)).digest('hex')}`;
-  // The ModelVersion keeps names, types and shapes; the server reads the rest from signature.json.
-  const full = JSON.parse(await readFile(join(MODELS, fixture, 'signature.json'), 'utf8'));
-  const tensor = (t: { name: string; datatype: string; shape: number[] }) => ({ name: t.name, datatype: t.datatype, shape: t.shape });
-  const signature = { inputs: full.inputs.map(tensor), outputs: full.outputs.map(tensor) };
-  return {
-    apiVersion: 'modelops.dev/v1alpha1',
-    kind: 'ModelVersion',
-    metadata: { name },
-    spec: { model, version: Number(n), signature, artifact: { uri: pathToFileURL(file).href, digest }, ...(aliases.length ? { aliases } : {}) },
-  };
-}
-
-/** A real request for the model a revision serves: a Seattle day for the classifier, a batch the failing model cannot reshape. */
-function requestFor(isvc: string) {
-  return (revision: string) => {
-    const d = runner.env(revision);
-    const model = d?.MODEL_NAME ?? isvc;
-    const failing = d?.MODEL_URI?.includes('/failing/');
-    const body = failing
-      ? { inputs: [{ name: 'x', datatype: 'FP32', shape: [2, 1], data: [2, 3] }] }
-      : {
-          inputs: [
-            { name: 'x', datatype: 'FP32', shape: [1, 4], data: [0.3, 22.8, 12.2, 3.4] },
-            { name: 'month', datatype: 'INT64', shape: [1, 1], data: [7] },
-          ],
-        };
-    return { model, body };
-  };
 }
 
 function inferenceService(name: string, spec: Record<string, unknown>) {
@@ -125,9 +85,7 @@ const ANALYSIS = { interval: '2s', window: '4s', failureLimit: 0, inconclusiveLi
 const GATEWAY = { provider: 'GatewayAPI', gateway: { parentRefs: [{ name: 'edge' }], hostnames: ['weather.example'] } };
 
 before(async () => {
-  const crds = execFileSync(join(REPO_ROOT, 'hack/gateway-api.sh'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
-  await kubectlOk(['apply', '--server-side', '--field-manager=modelops-tests', '-f', join(crds, 'gateway.networking.k8s.io_httproutes.yaml')]);
-  await kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', 'crd', 'httproutes.gateway.networking.k8s.io']);
+  await installHttpRouteCrd();
   opNs = await namespace('rollout-op');
   ns = await namespace('rollout-work');
   const { serviceAccount } = await installChartRbac(opNs, { watchNamespaces: [ns] });
@@ -149,10 +107,10 @@ after(async () => {
 
 /** Serves `first` under alias production with the GatewayAPI provider and starts load; resolves when it serves all traffic. */
 async function serveFirst(isvc: string, spec: Record<string, unknown>, first: string): Promise<LoadGenerator> {
-  await apply(await version(first, 'classifier', ['production']));
+  await apply(await fixtureVersion(first, 'classifier', ['production']));
   await apply(inferenceService(isvc, { model: { name: isvc, alias: 'production' }, ...spec }));
   const s = await isvcStatus(isvc, `${first} serves`, (st) => st.phase === 'Healthy' && st.servingModelVersion === first);
-  const load = generateLoad(ns, isvc, runner, requestFor(isvc));
+  const load = generateLoad(ns, isvc, runner, fixtureRequest(runner, isvc));
   loads.push(load);
   await waitFor('load on the stable revision', () => load.samples.some((x) => x.revision === s.servingRevision && x.status === 200));
   return load;
@@ -165,7 +123,7 @@ describe('canary rollout through an HTTPRoute, judged by Prometheus', { timeout:
     const stable = (await isvcStatus('sunny', 'stable', (s) => s.servingRevision)).servingRevision as string;
     assert.deepEqual(await route('sunny'), { [stable]: 100 });
 
-    await apply(await version('sunny-v2', 'classifier', ['production']));
+    await apply(await fixtureVersion('sunny-v2', 'classifier', ['production']));
     const s1 = await isvcStatus('sunny', 'step 1 at 25%', (s) => s.currentStep === 0 && s.canaryWeight === 25 && s.phase === 'Progressing');
     const canary = s1.canaryRevision.name as string;
     assert.deepEqual(await route('sunny'), { [stable]: 75, [canary]: 25 });
@@ -202,7 +160,7 @@ describe('canary rollout through an HTTPRoute, judged by Prometheus', { timeout:
     const steps = [{ weight: 30, pause: { duration: '30s' } }, { weight: 60 }];
     const load = await serveFirst('stormy', { rollout: { strategy: 'Canary', canary: { steps }, analysis: ANALYSIS }, traffic: GATEWAY }, 'stormy-v1');
     const stable = (await isvcStatus('stormy', 'stable', (s) => s.servingRevision)).servingRevision as string;
-    await apply(await version('stormy-v2', 'failing', ['production']));
+    await apply(await fixtureVersion('stormy-v2', 'failing', ['production']));
     const canary = (await isvcStatus('stormy', 'canary started', (s) => s.canaryRevision?.name)).canaryRevision.name as string;
 
     const back = await isvcStatus('stormy', 'rolled back', (s) => s.phase === 'RolledBack');
@@ -210,9 +168,8 @@ describe('canary rollout through an HTTPRoute, judged by Prometheus', { timeout:
     assert.ok(firstBad, 'the canary answered no request with an error');
     const restored = await waitFor('the route back on stable', () => load.changes.find((c) => c.time > firstBad.time && !c.weights[canary] && c.weights[stable]));
     const seconds = (restored.time - firstBad.time) / 1000;
-    // Goal (docs/performance.md): <= 1.2 x (scrape 1s + interval 2s x (failureLimit 0 + 1)) + 5s.
-    process.stderr.write(`# rollback: ${seconds.toFixed(2)} s from the first failed request to all traffic on stable (goal <= ${(1.2 * (1 + 2) + 5).toFixed(1)} s)\n`);
-    assert.ok(seconds < 1.2 * (1 + 2) + 5, `rollback took ${seconds} s`);
+    // Reported, not asserted: the goal is measured by bench/rollout/bench.ts (docs/performance.md).
+    process.stderr.write(`# rollback: ${seconds.toFixed(2)} s from the first failed request to all traffic on stable (goal with these settings: ${(1.2 * (1 + 2) + 5).toFixed(1)} s)\n`);
 
     assert.equal(back.abortedRevision, canary);
     assert.equal(back.abortedModelVersion, 'stormy-v2');
@@ -237,7 +194,7 @@ describe('canary rollout through an HTTPRoute, judged by Prometheus', { timeout:
     // Weight 0: the canary gets no requests, so its checks have no data; noData Pause holds it.
     const steps = [{ weight: 0, pause: { duration: '1s' } }, { weight: 40, pause: {} }, { weight: 80 }];
     await serveFirst('foggy', { rollout: { strategy: 'Canary', canary: { steps }, analysis: { ...ANALYSIS, noData: 'Pause' } }, traffic: GATEWAY }, 'foggy-v1');
-    await apply(await version('foggy-v2', 'classifier', ['production']));
+    await apply(await fixtureVersion('foggy-v2', 'classifier', ['production']));
     const paused = await isvcStatus('foggy', 'paused for lack of data', (s) => s.phase === 'Paused' && s.currentStep === 0);
     assert.match(paused.conditions.find((c: any) => c.type === 'Progressing').message, /analysis is inconclusive: .* had no data .* noData is Pause; annotate modelops.dev\/promote to continue/);
     const canary = paused.canaryRevision.name as string;
@@ -260,12 +217,12 @@ describe('canary rollout through an HTTPRoute, judged by Prometheus', { timeout:
 describe('canary rollout with the Service provider', { timeout: 120_000 }, () => {
   it('shares the front Service between the revisions and sizes the canary by replica ratio', async () => {
     const steps = [{ weight: 50, pause: { duration: '3s' } }];
-    await apply(await version('mild-v1', 'classifier', ['production']));
+    await apply(await fixtureVersion('mild-v1', 'classifier', ['production']));
     // No gateway and no kube-proxy here, so no requests reach the Pods: this story checks the
     // sizing and the selector, and analysis counts the missing data as passing (noData Pass).
     await apply(inferenceService('mild', { model: { name: 'mild', alias: 'production' }, replicas: 2, rollout: { strategy: 'Canary', canary: { steps }, analysis: { ...ANALYSIS, noData: 'Pass' } } }));
     const first = await isvcStatus('mild', 'v1 serves', (s) => s.phase === 'Healthy');
-    await apply(await version('mild-v2', 'classifier', ['production']));
+    await apply(await fixtureVersion('mild-v2', 'classifier', ['production']));
     const step = await isvcStatus('mild', 'canary at 50%', (s) => s.canaryWeight === 50 && s.phase === 'Progressing');
     const canary = step.canaryRevision.name as string;
     const svc = await getJson(['get', 'service', 'mild']);

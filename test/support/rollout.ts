@@ -6,9 +6,11 @@
 // operator's HTTPRoute weights and sends each request to a backend in exactly those shares
 // (smooth weighted round robin), with real prediction requests.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { kubeConfig } from './cluster.ts';
@@ -16,6 +18,7 @@ import { REPO_ROOT } from './control-plane.ts';
 import { freePort, type PrometheusServer } from './prometheus.ts';
 
 const SERVER_MAIN = join(REPO_ROOT, 'runtime-images/server/src/main.ts');
+const MODELS = join(REPO_ROOT, 'runtime-images/server/test/fixtures/models');
 const LABEL_REVISION = 'modelops.dev/revision';
 
 interface Running {
@@ -214,5 +217,40 @@ export function generateLoad(namespace: string, route: string, runner: RevisionR
       clearInterval(timer);
       await readRoute;
     },
+  };
+}
+
+/** A ModelVersion `<model>-v<n>` of a server fixture model (classifier: good; failing: fails at run time on real inputs). */
+export async function fixtureVersion(name: string, fixture: 'classifier' | 'failing', aliases: string[] = []) {
+  const [, model, n] = /^(.*)-v(\d+)$/.exec(name)!;
+  const file = join(MODELS, fixture, 'model.onnx');
+  const digest = `sha256:${createHash('sha256').update(await readFile(file)).digest('hex')}`;
+  // The ModelVersion keeps names, types and shapes; the server reads the rest from signature.json.
+  const full = JSON.parse(await readFile(join(MODELS, fixture, 'signature.json'), 'utf8'));
+  const tensor = (t: { name: string; datatype: string; shape: number[] }) => ({ name: t.name, datatype: t.datatype, shape: t.shape });
+  const signature = { inputs: full.inputs.map(tensor), outputs: full.outputs.map(tensor) };
+  return {
+    apiVersion: 'modelops.dev/v1alpha1',
+    kind: 'ModelVersion',
+    metadata: { name },
+    spec: { model, version: Number(n), signature, artifact: { uri: pathToFileURL(file).href, digest }, ...(aliases.length ? { aliases } : {}) },
+  };
+}
+
+/** Real requests for the model a revision serves: a Seattle summer day for the classifier, a batch the failing model cannot reshape. */
+export function fixtureRequest(runner: RevisionRunner, fallbackModel: string) {
+  return (revision: string) => {
+    const env = runner.env(revision);
+    const model = env?.MODEL_NAME ?? fallbackModel;
+    const failing = env?.MODEL_URI?.includes('/failing/');
+    const body = failing
+      ? { inputs: [{ name: 'x', datatype: 'FP32', shape: [2, 1], data: [2, 3] }] }
+      : {
+          inputs: [
+            { name: 'x', datatype: 'FP32', shape: [1, 4], data: [0.3, 22.8, 12.2, 3.4] },
+            { name: 'month', datatype: 'INT64', shape: [1, 1], data: [7] },
+          ],
+        };
+    return { model, body };
   };
 }

@@ -9,7 +9,7 @@ import type { Clock } from '../../runtime/clock.ts';
 import type { ObjectKey, Reconciler, ReconcileResult } from '../../runtime/controller.ts';
 import type { EventRecorder } from '../../runtime/events.ts';
 import { Reasons } from '../../runtime/events.ts';
-import { isNotFound } from '../../runtime/kube.ts';
+import { isNotFound, statusOf } from '../../runtime/kube.ts';
 import type { Logger } from '../../runtime/log.ts';
 import { isControlledBy } from '../../runtime/owner.ts';
 import type { Cache } from '../../runtime/resources.ts';
@@ -75,6 +75,11 @@ function strategyFor(isvc: InferenceService): RolloutStrategy {
 function sizeCanary(rev: DesiredRevision, weight: number, stable: RevisionState): void {
   rev.deployment.spec!.replicas = canaryReplicas(weight, stable.replicas);
   delete rev.hpa;
+}
+
+/** The API server does not serve HTTPRoutes: a 404 from discovery or from the route's path. */
+function gatewayApiMissing(err: unknown): boolean {
+  return statusOf(err) === 404 || /Unrecognized API version and kind/.test((err as Error)?.message ?? '');
 }
 
 /** How soon to look again while the cache still holds the object our last status write replaced. */
@@ -221,7 +226,7 @@ export class InferenceServiceReconciler implements Reconciler {
     // Without our Service nothing serves; keep every revision until it is ours again.
     const states = [...(desired ? [desired] : []), ...(serving && serving !== desired ? [serving] : []), ...older];
     let remaining = states;
-    if (!observed.serviceConflict && !observed.routeConflict) {
+    if (!observed.serviceConflict && !observed.routeProblem) {
       for (const name of [...decision.remove, ...this.#orphans(isvc, states, decision.serve)]) await this.#removeRevision(isvc, name, states.find((s) => s.name === name), log);
       remaining = states.filter((s) => !decision.remove.includes(s.name));
       observed.serving = states.find((s) => s.name === decision.serve);
@@ -249,7 +254,7 @@ export class InferenceServiceReconciler implements Reconciler {
       log.debug('status updated');
     }
     const waits = [
-      observed.serviceConflict || observed.revisionConflict || observed.routeConflict ? CONFLICT_RECHECK_MS : undefined,
+      observed.serviceConflict || observed.revisionConflict || observed.routeProblem ? CONFLICT_RECHECK_MS : undefined,
       decision.analyse ? (history === ctx.history ? decision.analyse.inMs : undefined) : undefined,
       decision.requeueAfterMs,
     ].filter((w): w is number => w !== undefined);
@@ -287,10 +292,15 @@ export class InferenceServiceReconciler implements Reconciler {
       const { changed } = await applyChild(this.#d.objects, isvc, route, undefined);
       if (changed) log.info({ child: `HTTPRoute/${route.metadata!.name}`, serving: decision.serve, canary: decision.canary }, 'applied HTTPRoute');
     } catch (err) {
-      if (!(err instanceof ResourceExistsError)) throw err;
-      observed.routeConflict = err.message;
-      log.warn({ child: `HTTPRoute/${route.metadata!.name}` }, err.message);
-      await this.#d.events.record(isvc, 'Warning', Reasons.ResourceExists, 'Apply', err.message);
+      if (!(err instanceof ResourceExistsError) && !gatewayApiMissing(err)) throw err;
+      const message =
+        err instanceof ResourceExistsError
+          ? err.message
+          : `HTTPRoute ${route.metadata!.name} cannot be written: the Gateway API (${route.apiVersion} ${route.kind}) is not installed in this cluster; install its CRDs (hack/gateway-api.sh prints them) or set spec.traffic.provider: Service`;
+      const reason = err instanceof ResourceExistsError ? Reasons.ResourceExists : Reasons.InvalidSpec;
+      observed.routeProblem = { reason, message };
+      log.warn({ child: `HTTPRoute/${route.metadata!.name}` }, message);
+      await this.#d.events.record(isvc, 'Warning', reason, 'Apply', message);
     }
   }
 

@@ -2,6 +2,7 @@
 import { setCondition } from '../../runtime/conditions.ts';
 import type { Condition, ConditionUpdate } from '../../runtime/conditions.ts';
 import { Reasons } from '../../runtime/events.ts';
+import type { Reason } from '../../runtime/events.ts';
 import type { AnalysisMeasurement, InferenceService, InferenceServiceStatus, RevisionStatus } from '../../api/v1alpha1/types.ts';
 import { serviceUrl } from './desired.ts';
 import type { Resolution } from './resolve.ts';
@@ -26,8 +27,8 @@ export interface Observed {
   revisions?: readonly RevisionState[];
   /** The strategy's account of the rollout. */
   progress?: RolloutProgress;
-  /** Set when the HTTPRoute's name is taken by an object we do not manage. */
-  routeConflict?: string;
+  /** Set when the HTTPRoute cannot be written: its name is taken, or the Gateway API is not installed. */
+  routeProblem?: { reason: Reason; message: string };
   /** The rollout's state as decided this reconcile. */
   rollout?: {
     canary?: { name: string; weight: number } | undefined;
@@ -56,7 +57,7 @@ function unservable(observed: Observed): (Resolution & { resolved: false }) | un
 /** Ready: the InferenceService serves what its spec asks for, with ready Pods. */
 function readyCondition(observed: Observed): ConditionUpdate {
   if (observed.serviceConflict) return { type: 'Ready', status: 'False', reason: Reasons.ResourceExists, message: observed.serviceConflict };
-  if (observed.routeConflict) return { type: 'Ready', status: 'False', reason: Reasons.ResourceExists, message: observed.routeConflict };
+  if (observed.routeProblem) return { type: 'Ready', status: 'False', ...observed.routeProblem };
   const s = observed.serving;
   const bad = unservable(observed);
   if (!s) return { type: 'Ready', status: 'False', reason: Reasons.NoRevision, message: `no revision serves the model yet${bad ? `: ${bad.message}` : ''}` };
