@@ -214,6 +214,63 @@ describe('canary rollout through an HTTPRoute, judged by Prometheus', { timeout:
   });
 });
 
+/** Requests straight to one revision's server (what a smoke test of the preview Service does), 20 a second; returns stop(). */
+function previewTraffic(isvc: string, revision: string): () => void {
+  const request = fixtureRequest(runner, isvc);
+  const timer = setInterval(() => {
+    const address = runner.address(revision);
+    if (!address) return;
+    const { model, body } = request(revision);
+    void fetch(`http://${address}/v2/models/${model}/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+      .then((r) => r.arrayBuffer())
+      .catch(() => undefined);
+  }, 50);
+  return () => clearInterval(timer);
+}
+
+describe('blue-green rollout through an HTTPRoute', { timeout: 180_000 }, () => {
+  it('analyses the preview, switches all traffic at once, keeps the old revision warm, and switches back at once on abort', async () => {
+    const spec = { rollout: { strategy: 'BlueGreen', blueGreen: { scaleDownDelay: '2m' }, analysis: ANALYSIS }, traffic: GATEWAY };
+    const load = await serveFirst('breezy', spec, 'breezy-v1');
+    const blue = (await isvcStatus('breezy', 'blue', (s) => s.servingRevision)).servingRevision as string;
+    await apply(await fixtureVersion('breezy-v2', 'classifier', ['production']));
+    const previewing = await isvcStatus('breezy', 'preview ready', (s) => s.canaryRevision?.name && s.previewUrl);
+    const green = previewing.canaryRevision.name as string;
+    assert.equal(previewing.previewUrl, `http://breezy-preview.${ns}.svc.cluster.local`);
+    assert.equal((await getJson(['get', 'service', 'breezy-preview'])).spec.selector['modelops.dev/revision'], green);
+    assert.deepEqual(await route('breezy'), { [blue]: 100 }, 'no user traffic on the preview');
+    const stopPreview = previewTraffic('breezy', green);
+    try {
+      const switched = await isvcStatus('breezy', 'switched to green', (s) => s.servingRevision === green && s.phase === 'Healthy');
+      assert.deepEqual(await route('breezy'), { [green]: 100 });
+      assert.ok(switched.analysis.some((m: any) => m.revision === green && m.result === 'Successful'));
+      assert.match(switched.conditions.find((c: any) => c.type === 'Progressing').message, /is kept warm for \d+s/);
+      const old = await getJson(['get', 'deployment', blue]);
+      assert.ok(Date.parse(old.metadata.annotations['modelops.dev/scale-down-at']) > Date.now(), 'blue is kept warm');
+      assert.deepEqual(await revisions('breezy'), [blue, green].sort());
+    } finally {
+      stopPreview();
+    }
+
+    const asked = Date.now();
+    await kubectlOk(['annotate', '--overwrite', 'misvc', 'breezy', `modelops.dev/abort=${asked}`], { namespace: ns });
+    const back = await waitFor('the route back on blue', () => load.changes.find((c) => c.time > asked && c.weights[blue] === 100));
+    process.stderr.write(`# blue-green instant rollback: ${((back.time - asked) / 1000).toFixed(2)} s from the annotation to all traffic on the warm revision\n`);
+    const rolled = await isvcStatus('breezy', 'rolled back', (s) => s.phase === 'RolledBack');
+    assert.equal(rolled.servingRevision, blue);
+    assert.equal(rolled.abortedRevision, green);
+    await waitFor('green deleted', async () => (await revisions('breezy')).join() === blue);
+  });
+
+  it('deletes the previous revision after scaleDownDelay', async () => {
+    const spec = { rollout: { strategy: 'BlueGreen', blueGreen: { scaleDownDelay: '3s' }, analysis: { ...ANALYSIS, noData: 'Pass' } }, traffic: GATEWAY };
+    await serveFirst('calm', spec, 'calm-v1');
+    await apply(await fixtureVersion('calm-v2', 'classifier', ['production']));
+    const done = await isvcStatus('calm', 'switched', (s) => s.servingModelVersion === 'calm-v2' && s.phase === 'Healthy');
+    await waitFor('only the new revision left', async () => (await revisions('calm')).join() === done.servingRevision, 30_000);
+  });
+});
+
 describe('canary rollout with the Service provider', { timeout: 120_000 }, () => {
   it('shares the front Service between the revisions and sizes the canary by replica ratio', async () => {
     const steps = [{ weight: 50, pause: { duration: '3s' } }];

@@ -746,6 +746,8 @@ export interface InferenceServiceStatus {
   conditions?: Condition[];
   /** Base URL of the Open Inference Protocol endpoint inside the cluster. */
   url?: string;
+  /** BlueGreen: base URL of the preview Service, which reaches the new revision before the switch. */
+  previewUrl?: string;
   /** A revision: one ModelVersion served by its own Deployment. */
   stableRevision?: RevisionStatus;
   /** A revision: one ModelVersion served by its own Deployment. */

@@ -2,9 +2,10 @@
 // rollout strategy decide what serves, point the Service at it, remove what is no longer
 // needed, then write status. The serving revision is what the Service selects: the one piece
 // of state that decides traffic is read back from the cluster, never only remembered.
+import { PatchStrategy } from '@kubernetes/client-node';
 import type { CustomObjectsApi, KubernetesObject, KubernetesObjectApi, V1Deployment, V1Pod, V1Service, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import type { Dataset, InferenceService, ModelVersion } from '../../api/v1alpha1/types.ts';
-import { applyChild, ResourceExistsError } from '../../runtime/apply.ts';
+import { applyChild, FIELD_MANAGER, ResourceExistsError } from '../../runtime/apply.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import type { ObjectKey, Reconciler, ReconcileResult } from '../../runtime/controller.ts';
 import type { EventRecorder } from '../../runtime/events.ts';
@@ -19,6 +20,7 @@ import type { DesiredRevision, RevisionInput, RevisionOptions } from './desired.
 import { referenceProfile, resolveModel } from './resolve.ts';
 import { revisionState } from './revision.ts';
 import type { RevisionState } from './revision.ts';
+import { blueGreen } from './rollout/bluegreen.ts';
 import { canary, currentStep } from './rollout/canary.ts';
 import { recreate } from './rollout/recreate.ts';
 import type { RolloutContext, RolloutDecision, RolloutStrategy } from './rollout/strategy.ts';
@@ -56,16 +58,19 @@ export const ANNOTATION_ABORT = 'modelops.dev/abort';
 export const ANNOTATION_PAUSED = 'modelops.dev/paused';
 /** On the front Service: the stable revision, which its selector does not name while a canary shares it (Service provider). */
 export const ANNOTATION_STABLE = 'modelops.dev/stable-revision';
+/** On a previous revision's Deployment kept warm after a blue-green switch: when it goes (RFC 3339). */
+export const ANNOTATION_SCALE_DOWN_AT = 'modelops.dev/scale-down-at';
 
 /** A name taken by a foreign object may be freed without an event we watch; look again later. */
 const CONFLICT_RECHECK_MS = 60_000;
 
 /**
- * The strategy for spec.rollout.strategy: Canary, or the immediate switch. BlueGreen and
- * Shadow are not built yet and fall back to the immediate switch (the Progressing message says so).
+ * The strategy for spec.rollout.strategy: Canary, BlueGreen, or the immediate switch. Shadow is
+ * not built yet and falls back to the immediate switch (the Progressing message says so).
  */
 function strategyFor(isvc: InferenceService): RolloutStrategy {
-  return isvc.spec.rollout?.strategy === 'Canary' ? canary : recreate;
+  const asked = isvc.spec.rollout?.strategy;
+  return asked === 'Canary' ? canary : asked === 'BlueGreen' ? blueGreen : recreate;
 }
 
 /**
@@ -118,8 +123,11 @@ export class InferenceServiceReconciler implements Reconciler {
     observed.resolution = resolution;
 
     const deployments = this.#d.deployments.list(ns).filter((d) => d.metadata?.labels?.[LABEL_ISVC] === isvc.metadata.name && isControlledBy(d, isvc));
-    const stateOf = (d: V1Deployment): RevisionState =>
-      revisionState(d, this.#podsOf(ns, d.metadata!.name!), CONTAINER, d.metadata?.annotations?.[ANNOTATION_MODEL_VERSION] ?? '');
+    const stateOf = (d: V1Deployment): RevisionState => {
+      const state = revisionState(d, this.#podsOf(ns, d.metadata!.name!), CONTAINER, d.metadata?.annotations?.[ANNOTATION_MODEL_VERSION] ?? '');
+      const until = Date.parse(d.metadata?.annotations?.[ANNOTATION_SCALE_DOWN_AT] ?? '');
+      return Number.isFinite(until) ? { ...state, scaleDownAt: until } : state;
+    };
 
     // What serves is read back from the front Service: its selector, or while a canary shares
     // it under the Service provider, the annotation naming the stable revision.
@@ -222,6 +230,8 @@ export class InferenceServiceReconciler implements Reconciler {
       await this.#d.events.record(isvc, 'Warning', Reasons.ResourceExists, 'Apply', err.message);
     }
     if (provider === 'GatewayAPI' && decision.serve) await this.#applyRoute(isvc, decision, observed, log);
+    if (decision.keepWarm) await this.#keepWarm(ns, decision.keepWarm, log);
+    observed.preview = await this.#applyPreview(isvc, strategy === blueGreen ? (decision.preview ?? decision.serve) : undefined, log);
 
     // Without our Service nothing serves; keep every revision until it is ours again.
     const states = [...(desired ? [desired] : []), ...(serving && serving !== desired ? [serving] : []), ...older];
@@ -283,6 +293,46 @@ export class InferenceServiceReconciler implements Reconciler {
       metrics: this.#d.metrics,
     });
     return measured.map((m) => m.measurement);
+  }
+
+  /** Marks a previous revision's Deployment with when it goes: state that survives a restart. */
+  async #keepWarm(namespace: string, warm: { revision: string; untilMs: number }, log: Logger): Promise<void> {
+    const until = new Date(warm.untilMs).toISOString();
+    await this.#d.objects.patch(
+      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: warm.revision, namespace, annotations: { [ANNOTATION_SCALE_DOWN_AT]: until } } },
+      undefined,
+      undefined,
+      FIELD_MANAGER,
+      undefined,
+      PatchStrategy.MergePatch,
+    );
+    log.info({ revision: warm.revision, until }, 'previous revision kept warm');
+  }
+
+  /**
+   * BlueGreen's preview Service `<isvc>-preview`, selecting `revision`; removed (when ours) for
+   * other strategies. Returns its URL when it exists.
+   */
+  async #applyPreview(isvc: InferenceService, revision: string | undefined, log: Logger): Promise<string | undefined> {
+    const ns = isvc.metadata.namespace!;
+    const name = `${isvc.metadata.name}-preview`;
+    const cached = this.#d.services.get(ns, name);
+    if (!revision) {
+      if (cached && isControlledBy(cached, isvc) && !cached.metadata?.deletionTimestamp) await this.#delete('v1', 'Service', ns, name);
+      return undefined;
+    }
+    const service = desiredService(isvc, revision);
+    service.metadata!.name = name;
+    try {
+      const { changed } = await applyChild(this.#d.objects, isvc, service, cached);
+      if (changed) log.info({ child: `Service/${name}`, revision }, 'applied preview Service');
+      return `http://${name}.${ns}.svc.cluster.local`;
+    } catch (err) {
+      if (!(err instanceof ResourceExistsError)) throw err;
+      log.warn({ child: `Service/${name}` }, err.message);
+      await this.#d.events.record(isvc, 'Warning', Reasons.ResourceExists, 'Apply', err.message);
+      return undefined;
+    }
   }
 
   /** The HTTPRoute of the GatewayAPI provider: the stable revision, and the canary's weight. */

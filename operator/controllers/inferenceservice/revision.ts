@@ -41,6 +41,8 @@ export interface RevisionState {
   available: boolean;
   /** Why Pods do not become ready without a change, in words; undefined while they may. */
   problem?: string;
+  /** A previous revision kept warm after a blue-green switch: when it goes (epoch ms). */
+  scaleDownAt?: number;
 }
 
 function crashLoop(pod: V1Pod, container: string): string | undefined {

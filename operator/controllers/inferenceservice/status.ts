@@ -27,6 +27,8 @@ export interface Observed {
   revisions?: readonly RevisionState[];
   /** The strategy's account of the rollout. */
   progress?: RolloutProgress;
+  /** BlueGreen: the preview Service's URL. */
+  preview?: string | undefined;
   /** Set when the HTTPRoute cannot be written: its name is taken, or the Gateway API is not installed. */
   routeProblem?: { reason: Reason; message: string };
   /** The rollout's state as decided this reconcile. */
@@ -121,6 +123,7 @@ export function computeStatus(isvc: InferenceService, observed: Observed, now: D
     else status[key] = value;
   };
   put('url', observed.serviceConflict ? undefined : serviceUrl(isvc));
+  put('previewUrl', observed.preview);
   // A model that does not resolve has no desired revision: ModelResolved says why.
   put('desiredRevision', resolution?.resolved ? observed.desired : undefined);
   put('desiredModelVersion', resolution?.resolved ? resolution.modelVersion.metadata.name : undefined);

@@ -250,6 +250,7 @@ export const inferenceServiceStatus = named(
     ),
     conditions: opt(conditions),
     url: opt(str('Base URL of the Open Inference Protocol endpoint inside the cluster.', { maxLength: 2048 })),
+    previewUrl: opt(str('BlueGreen: base URL of the preview Service, which reaches the new revision before the switch.', { maxLength: 2048 })),
     stableRevision: opt(revision),
     canaryRevision: opt(revision),
     canaryWeight: opt(int('Percent of traffic on the canary now.', { minimum: 0, maximum: 100 })),

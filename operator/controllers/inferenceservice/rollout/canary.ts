@@ -17,13 +17,9 @@ import { Reasons } from '../../../runtime/events.ts';
 import { verdict, verdictPolicy } from '../analysis/decide.ts';
 import { measurementsOf } from '../analysis/run.ts';
 import { ANALYSIS_DEFAULTS } from '../analysis/queries.ts';
-import type { RevisionState } from '../revision.ts';
+import { label, lastRoundPassed, rollBack, rollout, stayRolledBack } from './common.ts';
 import { recreate } from './recreate.ts';
 import type { RolloutContext, RolloutDecision, RolloutEvent, RolloutStrategy } from './strategy.ts';
-
-function label(r: RevisionState): string {
-  return `${r.name} (${r.modelVersion})`;
-}
 
 /** Where the rollout of `canary` stands according to status: its step and when that began. */
 export function currentStep(isvc: InferenceService, canary: string, now: number): { index: number; startMs: number } {
@@ -41,59 +37,20 @@ function nextMeasurementIn(isvc: InferenceService, ctx: RolloutContext, revision
   return Math.max(0, last + interval - now);
 }
 
-/** The newest round of measurements of this step passed every check: the canary was judged good at this weight. */
-function lastRoundPassed(ctx: RolloutContext, revision: string, step: number): boolean {
-  const taken = measurementsOf(ctx.history, revision, step);
-  if (!taken.length) return false;
-  const newest = taken.reduce((t, m) => (m.time > t ? m.time : t), '');
-  return taken.filter((m) => m.time === newest).every((m) => m.result === 'Successful');
-}
-
 export const canary: RolloutStrategy = {
   name: 'Canary',
   decide(ctx: RolloutContext): RolloutDecision {
-    const { isvc, desired, serving, older } = ctx;
+    const { isvc, desired, serving } = ctx;
     const now = ctx.now ?? Date.now();
     // Nothing to compare with (the first revision) or nothing new: the immediate switch's rules.
     if (!desired || !serving || serving.name === desired.name) return recreate.decide(ctx);
 
+    const r = rollout(ctx)!;
     const steps = isvc.spec.rollout?.canary?.steps ?? [];
-    const status = isvc.status ?? {};
-    const others = (keep: readonly string[]) => [...older.map((r) => r.name), serving.name, desired.name].filter((n) => !keep.includes(n));
-    const abort = (why: string, reason: typeof Reasons.AnalysisFailed | typeof Reasons.RolledBack, acted?: RolloutDecision['acted']): RolloutDecision => ({
-      serve: serving.name,
-      remove: others([serving.name]),
-      phase: 'RolledBack',
-      aborted: { revision: desired.name, modelVersion: desired.modelVersion },
-      acted,
-      progress: { status: 'False', reason: Reasons.RolledBack, message: `rollout of revision ${label(desired)} was rolled back: ${why}; ${label(serving)} serves all traffic` },
-      events: [{ type: 'Warning', reason, action: 'Rollback', note: `rolled back revision ${label(desired)}: ${why}; all traffic is on ${label(serving)}` }],
-    });
-
-    // Aborted before: stay on stable until the spec asks for another revision, or a person retries with promote.
-    if (status.abortedRevision === desired.name) {
-      if (!ctx.actions?.promote) {
-        const last = status.conditions?.find((c) => c.type === 'Progressing');
-        const message = last?.reason === Reasons.RolledBack && last.message ? last.message : `rollout of revision ${label(desired)} was rolled back; ${label(serving)} serves all traffic`;
-        return {
-          serve: serving.name,
-          remove: others([serving.name]),
-          phase: 'RolledBack',
-          aborted: { revision: desired.name, modelVersion: desired.modelVersion },
-          progress: { status: 'False', reason: Reasons.RolledBack, message: `${message.replace(/; annotate .*$/, '')}; annotate modelops.dev/promote to try it again, or change spec.model` },
-        };
-      }
-      // Retried: a fresh start at step 0; the revision's Deployment is created again by the reconciler.
-      return {
-        serve: serving.name,
-        remove: others([serving.name, desired.name]),
-        acted: { promote: true },
-        phase: 'Progressing',
-        progress: { status: 'True', reason: Reasons.RevisionStarting, message: `retrying the rollout of revision ${label(desired)} (modelops.dev/promote)` },
-        events: [{ type: 'Normal', reason: Reasons.ManualAction, action: 'Retry', note: `retrying the rolled-back revision ${label(desired)} from step 1 (modelops.dev/promote)` }],
-      };
-    }
-    if (ctx.actions?.abort) return abort('aborted by the modelops.dev/abort annotation', Reasons.RolledBack, { abort: true });
+    const others = r.others;
+    const again = stayRolledBack(r);
+    if (again) return again;
+    if (ctx.actions?.abort) return rollBack(r, 'aborted by the modelops.dev/abort annotation', Reasons.RolledBack, { abort: true });
 
     // Not ready yet: no traffic, and nothing counts against it but its Pods' problems.
     if (!desired.available) {
@@ -105,7 +62,7 @@ export const canary: RolloutStrategy = {
     const policy = verdictPolicy(isvc.spec.rollout?.analysis);
     const analysing = ctx.analysisEnabled === true;
     const v = analysing ? verdict(measurementsOf(ctx.history, desired.name, step.index), policy) : undefined;
-    if (v?.phase === 'Failed') return abort(`analysis failed at step ${step.index + 1}: ${v.message}`, Reasons.AnalysisFailed);
+    if (v?.phase === 'Failed') return rollBack(r, `analysis failed at step ${step.index + 1}: ${v.message}`, Reasons.AnalysisFailed);
 
     const events: RolloutEvent[] = [];
     const acted: RolloutDecision['acted'] = {};

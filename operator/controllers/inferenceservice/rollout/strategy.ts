@@ -67,6 +67,10 @@ export interface RolloutDecision {
   /** The manual actions this decision carried out (acknowledged in status). */
   acted?: { promote?: boolean; abort?: boolean } | undefined;
   events?: RolloutEvent[] | undefined;
+  /** BlueGreen: the revision the preview Service `<isvc>-preview` selects. */
+  preview?: string | undefined;
+  /** BlueGreen: keep this previous revision running until `untilMs`, for instant rollback. */
+  keepWarm?: { revision: string; untilMs: number } | undefined;
 }
 
 export interface RolloutStrategy {
