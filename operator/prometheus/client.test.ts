@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { PrometheusClient, PrometheusError, parseQueryResponse } from './prometheus.ts';
+import { PrometheusClient, PrometheusError, parseQueryResponse } from './client.ts';
 
 const ok = (resultType: string, result: unknown) => JSON.stringify({ status: 'success', data: { resultType, result } });
 

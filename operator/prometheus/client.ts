@@ -1,6 +1,6 @@
-// A small client for Prometheus's instant-query API, as rollout analysis needs it: one number
-// per query, "no data" (empty vector, NaN) kept apart from errors, and Prometheus's own
-// errorType/error in the message so a bad query reads as what it is.
+// A small client for Prometheus's instant-query API, shared by rollout analysis (one number per
+// query) and drift monitoring: "no data" (empty vector, NaN) kept apart from errors, and
+// Prometheus's own errorType/error in the message so a bad query reads as what it is.
 
 /** One instant query's answer: a number, or no data (with why, for the message). */
 export type QueryResult = { kind: 'value'; value: number } | { kind: 'noData'; why: string };
