@@ -2,6 +2,7 @@
 // served ModelVersion and reference Dataset version, reads the reference profile, measures the
 // live distributions in Prometheus, and on dataset drift acts (Event, webhook alert, retraining
 // TrainingJob); records the result in status and gauges, then waits for the next run.
+import { createHash } from 'node:crypto';
 import type { CustomObjectsApi, KubernetesObjectApi, V1Secret } from '@kubernetes/client-node';
 import type { Dataset, DriftMonitor, InferenceService, ModelVersion, TrainingJob } from '../../api/v1alpha1/types.ts';
 import type { ArtifactReader } from '../../artifacts/resolve.ts';
@@ -25,7 +26,7 @@ import { blockedBy, measure } from './measure.ts';
 import type { Measurement } from './measure.ts';
 import { isBlocked, resolveTarget, targetColumn, watchedFeatures } from './reference.ts';
 import type { Blocked, ReferenceColumn, Resolved } from './reference.ts';
-import { DEFAULT_COOLDOWN_MS, decideRetrain, desiredTrainingJob, isInFlight } from './retrain.ts';
+import { DEFAULT_COOLDOWN_MS, decideRetrain, desiredTrainingJob, isInFlight, runRequest } from './retrain.ts';
 import { computeStatus, summary } from './status.ts';
 import type { Observed, RunOutcome } from './status.ts';
 import { driftAlerts, postAlerts } from './webhook.ts';
@@ -90,13 +91,21 @@ export class DriftMonitorReconciler implements Reconciler {
     const jobs = d.trainingJobs.list(key.namespace).filter((j) => isControlledBy(j, dm));
     const inFlight = jobs.filter(isInFlight);
 
+    // A run is due on the schedule, or now when the run annotation holds a value not yet answered.
     let runTime: Date | undefined;
+    let runKey: string | undefined;
     if (dm.spec.suspend) observed.suspended = true;
     else {
       const since = dm.status?.lastRunTime ? new Date(dm.status.lastRunTime) : dm.metadata.creationTimestamp ? new Date(dm.metadata.creationTimestamp) : now;
       const decision = decide(dm.spec.schedule, undefined, since, now);
       observed.next = decision.next;
       runTime = decision.due;
+    }
+    const request = runRequest(dm);
+    if (request) {
+      observed.runRequest = request;
+      runTime ??= now;
+      runKey = `r${createHash('sha256').update(request).digest('hex').slice(0, 10)}`;
     }
 
     let measurement: Measurement | undefined;
@@ -120,7 +129,7 @@ export class DriftMonitorReconciler implements Reconciler {
     if (drifted) {
       if (dm.spec.actions?.event !== false) await d.events.record(dm, 'Warning', Reasons.DriftDetected, 'Measure', `InferenceService ${dm.spec.targetRef.name}: ${summary(measurement!)}`);
       if (dm.spec.actions?.webhook) observed.webhook = await this.#alert(dm, measurement!, resolved!, now, observed.next);
-      if (dm.spec.actions?.retrain) observed.retraining = await this.#retrain(dm, jobs, resolved!, runTime!, cooldownMs, now, log);
+      if (dm.spec.actions?.retrain) observed.retraining = await this.#retrain(dm, jobs, resolved!, runTime!, runKey, cooldownMs, now, log);
     }
     if (!observed.retraining && dm.spec.actions?.retrain) {
       if (inFlight.length) observed.retraining = { reason: Reasons.RetrainingInFlight, message: `TrainingJob ${inFlight.map((j) => j.metadata.name).sort().join(', ')} is running` };
@@ -227,10 +236,10 @@ export class DriftMonitorReconciler implements Reconciler {
     return Buffer.from(value, 'base64').toString('utf8');
   }
 
-  async #retrain(dm: DriftMonitor, jobs: readonly TrainingJob[], r: Resolved, runTime: Date, cooldownMs: number, now: Date, log: Logger): Promise<NonNullable<Observed['retraining']>> {
+  async #retrain(dm: DriftMonitor, jobs: readonly TrainingJob[], r: Resolved, runTime: Date, runKey: string | undefined, cooldownMs: number, now: Date, log: Logger): Promise<NonNullable<Observed['retraining']>> {
     const decision = decideRetrain(dm, jobs, cooldownMs, now);
     if (!decision.start) return { reason: decision.reason, message: decision.message };
-    const job = desiredTrainingJob(dm, r.dataset.metadata.name!, runTime);
+    const job = desiredTrainingJob(dm, r.dataset.metadata.name!, runTime, runKey);
     const name = job.metadata.name!;
     const body = { ...job, metadata: { ...job.metadata, ownerReferences: [controllerRef(dm)] } };
     try {

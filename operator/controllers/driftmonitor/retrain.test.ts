@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DriftMonitor, TrainingJob } from '../../api/v1alpha1/types.ts';
-import { ANNOTATION_DRIFT_RUN, decideRetrain, desiredTrainingJob, LABEL_DRIFT_MONITOR, retrainJobName } from './retrain.ts';
+import { ANNOTATION_DRIFT_RUN, ANNOTATION_RUN, decideRetrain, runRequest, desiredTrainingJob, LABEL_DRIFT_MONITOR, retrainJobName } from './retrain.ts';
 
 const HOUR = 3_600_000;
 
@@ -76,4 +76,19 @@ describe('desiredTrainingJob', () => {
     assert.ok(name.length <= 63, name);
     assert.match(name, /-retrain-20261201120000$/);
   });
+});
+
+describe('runRequest', () => {
+  const annotated = (token: string | undefined, answered?: string): DriftMonitor => {
+    const dm = monitor(answered ? { lastRunRequest: answered } : {});
+    if (token !== undefined) dm.metadata.annotations = { [ANNOTATION_RUN]: token };
+    return dm;
+  };
+  it('asks for a run when the annotation holds a value not yet answered', () => assert.equal(runRequest(annotated('2', '1')), '2'));
+  it('asks nothing once answered, or without the annotation', () => {
+    assert.equal(runRequest(annotated('2', '2')), undefined);
+    assert.equal(runRequest(annotated(undefined)), undefined);
+  });
+  it('names the retraining of a requested run after the request, not the clock', () =>
+    assert.equal(retrainJobName(monitor(), new Date(), 'rabc'), 'weather-drift-retrain-rabc'));
 });

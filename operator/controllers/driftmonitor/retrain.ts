@@ -9,6 +9,8 @@ import type { Reason } from '../../runtime/events.ts';
 export const LABEL_DRIFT_MONITOR = 'modelops.dev/drift-monitor';
 /** The scheduled time of the run that started a retraining (ISO 8601). */
 export const ANNOTATION_DRIFT_RUN = 'modelops.dev/drift-run';
+/** Set to a new value (e.g. the time) to ask for a run now, outside the schedule. */
+export const ANNOTATION_RUN = 'modelops.dev/run';
 /** The cooldown when the spec leaves it out (the CRD's default). */
 export const DEFAULT_COOLDOWN_MS = 24 * 3_600_000;
 
@@ -44,14 +46,23 @@ export function decideRetrain(dm: DriftMonitor, jobs: readonly TrainingJob[], co
   return { start: true };
 }
 
+/** The run annotation's value when it asks for a run not yet answered (status.lastRunRequest). */
+export function runRequest(dm: DriftMonitor): string | undefined {
+  const token = dm.metadata.annotations?.[ANNOTATION_RUN];
+  return token && token !== dm.status?.lastRunRequest ? token : undefined;
+}
+
 /** YYYYMMDDhhmmss of a time in UTC. */
 function compactTime(d: Date): string {
   return d.toISOString().replace(/[-:T]/g, '').slice(0, 14);
 }
 
-/** The TrainingJob's name for the run scheduled at `runTime`: at most 63 characters. */
-export function retrainJobName(dm: DriftMonitor, runTime: Date): string {
-  const suffix = `-retrain-${compactTime(runTime)}`;
+/**
+ * The TrainingJob's name for a run: from its scheduled time, or for a requested run from the
+ * annotation's value (`runKey`), so repeating the same run gives the same name. At most 63 characters.
+ */
+export function retrainJobName(dm: DriftMonitor, runTime: Date, runKey?: string): string {
+  const suffix = `-retrain-${runKey ?? compactTime(runTime)}`;
   return `${dm.metadata.name!.slice(0, 63 - suffix.length).replace(/[-.]+$/, '')}${suffix}`;
 }
 
@@ -62,7 +73,7 @@ export function retrainJobName(dm: DriftMonitor, runTime: Date): string {
  * roll out through an InferenceService that follows the alias. The owner reference is added by
  * the reconciler.
  */
-export function desiredTrainingJob(dm: DriftMonitor, referenceDataset: string, runTime: Date): TrainingJob {
+export function desiredTrainingJob(dm: DriftMonitor, referenceDataset: string, runTime: Date, runKey?: string): TrainingJob {
   const retrain = dm.spec.actions!.retrain!;
   const { schedule: _schedule, concurrencyPolicy: _policy, suspend: _suspend, successfulRunsHistoryLimit: _s, failedRunsHistoryLimit: _f, ...spec } = structuredClone(retrain.template.spec);
   const aliases = [...new Set([...(spec.registration?.aliases ?? []), ...(retrain.aliases ?? [])])];
@@ -71,7 +82,7 @@ export function desiredTrainingJob(dm: DriftMonitor, referenceDataset: string, r
     apiVersion: 'modelops.dev/v1alpha1',
     kind: 'TrainingJob',
     metadata: {
-      name: retrainJobName(dm, runTime),
+      name: retrainJobName(dm, runTime, runKey),
       namespace: dm.metadata.namespace!,
       labels: { ...(meta.labels ?? {}), 'app.kubernetes.io/managed-by': 'modelops', [LABEL_DRIFT_MONITOR]: dm.metadata.name! },
       annotations: { ...(meta.annotations ?? {}), [ANNOTATION_DRIFT_RUN]: runTime.toISOString() },

@@ -14,6 +14,8 @@ export const HISTORY_LIMIT = 20;
 export type RunOutcome = { kind: 'measured'; measurement: Measurement; reference: DatasetReference } | { kind: 'failed'; blocked: Blocked };
 
 export interface Observed {
+  /** The run annotation's value this reconcile's run answers. */
+  runRequest?: string;
   /** The run done in this reconcile, if one was due. */
   run?: { time: Date; outcome: RunOutcome };
   /** The next scheduled run; absent while suspended. */
@@ -54,6 +56,7 @@ export function computeStatus(dm: DriftMonitor, observed: Observed, now: Date): 
   let conditions = prev.conditions ?? [];
   const set = (type: string, s: 'True' | 'False' | 'Unknown', reason: string, message: string) => (conditions = setCondition(conditions, { type, status: s, reason, message }, now, gen));
 
+  if (observed.runRequest) status.lastRunRequest = observed.runRequest;
   if (observed.next) status.nextRunTime = iso(observed.next);
   else delete status.nextRunTime;
 
