@@ -28,7 +28,7 @@ import { kubectl, kubectlOk } from '../support/cluster.ts';
 import { REPO_ROOT } from '../support/control-plane.ts';
 import { startOperator } from '../support/operator.ts';
 import type { OperatorProcess } from '../support/operator.ts';
-import { startPrometheus } from '../support/prometheus.ts';
+import { freePort, startPrometheus } from '../support/prometheus.ts';
 import type { PrometheusServer } from '../support/prometheus.ts';
 import { installChartRbac, serviceAccountKubeconfig } from '../support/rbac.ts';
 import { SEATTLE_CSV, seattleColumns } from '../support/seattle.ts';
@@ -382,6 +382,21 @@ describe('a DriftMonitor on a served model', () => {
   it('is removed with its gauges', async () => {
     await kubectlOk(['delete', 'driftmonitor', 'trickle-drift'], { namespace: ns });
     await waitFor('the gauges of trickle-drift gone', async () => !(await op!.metrics()).includes('monitor="trickle-drift"'));
+  });
+
+  it('keeps the run when the webhook cannot be reached, and says so in a condition and an Event', async () => {
+    const closed = await freePort();
+    await apply(monitor('unheard-drift', 'winter', { predictionDrift: false, actions: { webhook: { url: `http://127.0.0.1:${closed}/api/v2/alerts` } } }));
+    const s = await monitorStatus('unheard-drift', 'a run', (x) => x.lastRunTime && !!condition(x, 'Alerted'));
+    assert.equal(s.phase, 'Drifted', 'the run stands');
+    const alerted = condition(s, 'Alerted');
+    assert.equal(alerted.status, 'False');
+    assert.equal(alerted.reason, 'WebhookFailed');
+    assert.match(alerted.message, /could not be delivered .*ECONNREFUSED/);
+    await waitFor('a WebhookFailed event', async () => (await events('unheard-drift')).find((e) => e.reason === 'WebhookFailed' && e.type === 'Warning'));
+    const table = await kubectlOk(['get', 'mdm', 'unheard-drift'], { namespace: ns });
+    assert.match(table, /^NAME\s+TARGET\s+PHASE\s+DRIFTED-SHARE\s+LAST-RUN\s+AGE\n/);
+    assert.match(table, /\nunheard-drift\s+winter\s+Drifted\s+1\s+\d+s\s+\d+s\n/);
   });
 
   it('runs on its cron schedule and says when the next run is', async () => {
