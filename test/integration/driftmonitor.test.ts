@@ -351,6 +351,7 @@ describe('a DriftMonitor on a served model', () => {
     const later = await monitorStatus('winter-drift', 'a second drifted run', (x) => x.lastRunRequest === '2' && x.history?.length >= 2 && x.history.slice(0, 2).every((h: any) => h.verdict === 'Drifted'));
     assert.equal(condition(later, 'Retraining').reason, 'CooldownActive', JSON.stringify(condition(later, 'Retraining')));
     assert.equal((await trainingJobsOf('winter-drift')).length, 1, 'the cooldown allows no second retraining');
+    assert.equal(hook.got.length, later.history.length, 'one alert per drifted run: no run repeated on a stale copy of the monitor');
 
     const metrics = await op!.metrics();
     assert.match(metrics, new RegExp(`modelops_drift_detected\\{namespace="${ns}",monitor="winter-drift",feature="temp_max"\\} 1`));

@@ -53,9 +53,17 @@ export interface DriftMonitorDeps {
 const DEFAULT_WINDOW_MS = 3_600_000;
 /** Waiting for a retraining in flight to finish is event-driven; this is a backstop. */
 const IN_FLIGHT_RECHECK_MS = 5 * 60_000;
+/** How soon to look again while the cache still holds the copy our last status write replaced. */
+const STALE_RECHECK_MS = 50;
 
 export class DriftMonitorReconciler implements Reconciler {
   readonly #d: DriftMonitorDeps;
+  /**
+   * Per monitor, the resourceVersion our last status write replaced. Whether a run is due is
+   * read from status (lastRunTime, lastRunRequest): acting on the older copy still in the cache
+   * would run again, posting the alert twice, before its status write conflicts.
+   */
+  readonly #replaced = new Map<string, string>();
 
   constructor(deps: DriftMonitorDeps) {
     this.#d = deps;
@@ -64,10 +72,14 @@ export class DriftMonitorReconciler implements Reconciler {
   async reconcile(key: ObjectKey, log: Logger): Promise<ReconcileResult | void> {
     const d = this.#d;
     const dm = d.monitors.get(key.namespace, key.name);
+    const id = `${key.namespace}/${key.name}`;
     if (!dm || dm.metadata.deletionTimestamp) {
+      this.#replaced.delete(id);
       d.gauges.remove(key.namespace, key.name); // its TrainingJobs follow by garbage collection
       return;
     }
+    if (this.#replaced.get(id) === dm.metadata.resourceVersion) return { requeueAfterMs: STALE_RECHECK_MS };
+    this.#replaced.delete(id);
     const now = new Date(d.clock.now());
     const observed: Observed = {};
 
@@ -141,7 +153,10 @@ export class DriftMonitorReconciler implements Reconciler {
     }
 
     const status = computeStatus(dm, observed, now);
-    if (await writeStatus(d.custom, DRIFT_MONITORS, dm, status)) log.debug('status updated');
+    if (await writeStatus(d.custom, DRIFT_MONITORS, dm, status)) {
+      this.#replaced.set(id, dm.metadata.resourceVersion!);
+      log.debug('status updated');
+    }
     if (observed.run?.outcome.kind === 'failed') {
       const b = observed.run.outcome.blocked;
       await d.events.record(dm, 'Warning', b.reason, 'Measure', b.message);
