@@ -166,7 +166,7 @@ VALUES
   printf '  → %s\n' "$answer" >&2
   predict_hint="  curl -H 'content-type: application/json' $predict_url -d '{\"inputs\": [...]}'   # a prediction, from this machine"$'\n'
 
-  step "step 5: the DriftMonitor (accepted; drift detection lands with its issue)"
+  step "step 5: the DriftMonitor (its runs read Prometheus, which this cluster does not run yet: they report PrometheusUnavailable)"
   kubectl apply --server-side --field-manager=modelops -n "$ns" -f "$REPO_ROOT/examples/seattle-weather/05-driftmonitor.yaml"
 else
   step "applying the Seattle weather pipeline to namespace $ns"

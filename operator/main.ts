@@ -7,6 +7,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import type { OperatorConfig } from './config.ts';
 import type { ControllerContext } from './controllers/context.ts';
 import { datasetController } from './controllers/dataset/controller.ts';
+import { driftMonitorController } from './controllers/driftmonitor/controller.ts';
 import { inferenceServiceController } from './controllers/inferenceservice/controller.ts';
 import { modelVersionController } from './controllers/modelversion/controller.ts';
 import { trainingJobController } from './controllers/trainingjob/controller.ts';
@@ -76,7 +77,7 @@ async function main(cfg: OperatorConfig): Promise<number> {
       })
     : undefined;
   const manager = new Manager(
-    [inferenceServiceController(ctx), datasetController(ctx), trainingJobController(ctx), modelVersionController(ctx)],
+    [inferenceServiceController(ctx), datasetController(ctx), trainingJobController(ctx), modelVersionController(ctx), driftMonitorController(ctx)],
     { ...(leader ? { leader } : {}), log, metrics },
   );
 

@@ -7,6 +7,7 @@ export const DATASETS = modelops('Dataset', 'datasets');
 export const TRAINING_JOBS = modelops('TrainingJob', 'trainingjobs');
 export const MODEL_VERSIONS = modelops('ModelVersion', 'modelversions');
 export const INFERENCE_SERVICES = modelops('InferenceService', 'inferenceservices');
+export const DRIFT_MONITORS = modelops('DriftMonitor', 'driftmonitors');
 
 export const JOBS: ResourceType = { group: 'batch', version: 'v1', kind: 'Job', plural: 'jobs' };
 export const PODS: ResourceType = { group: '', version: 'v1', kind: 'Pod', plural: 'pods' };

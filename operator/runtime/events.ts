@@ -138,6 +138,34 @@ export const Reasons = {
   RolledBack: 'RolledBack',
   /** A manual action from an annotation (modelops.dev/promote, modelops.dev/abort) was carried out. */
   ManualAction: 'ManualAction',
+  /** DriftMonitor: the last run found dataset drift (event and condition). */
+  DriftDetected: 'DriftDetected',
+  /** DriftMonitor: the last run found no dataset drift (condition). */
+  NoDrift: 'NoDrift',
+  /** DriftMonitor: too few live samples for any verdict (condition). */
+  InsufficientData: 'InsufficientData',
+  /** DriftMonitor: the last run compared live traffic with the reference (Ready condition). */
+  Measured: 'Measured',
+  /** DriftMonitor: the target InferenceService does not exist or serves no ModelVersion yet. */
+  TargetNotFound: 'TargetNotFound',
+  /** DriftMonitor: no reference Dataset version or profile to compare with. */
+  ReferenceNotFound: 'ReferenceNotFound',
+  /** DriftMonitor: Prometheus is not configured (--prometheus-url) or did not answer. */
+  PrometheusUnavailable: 'PrometheusUnavailable',
+  /** DriftMonitor: scheduling is suspended (spec.suspend). */
+  Suspended: 'Suspended',
+  /** DriftMonitor: the webhook alert was delivered. */
+  AlertSent: 'AlertSent',
+  /** DriftMonitor: the webhook alert could not be delivered; the run itself is not failed. */
+  WebhookFailed: 'WebhookFailed',
+  /** DriftMonitor: a retraining TrainingJob was created. */
+  RetrainingStarted: 'RetrainingStarted',
+  /** DriftMonitor: no retraining now, a TrainingJob of this monitor is still running. */
+  RetrainingInFlight: 'RetrainingInFlight',
+  /** DriftMonitor: no retraining now, the last one started within spec.actions.retrain.cooldown. */
+  CooldownActive: 'CooldownActive',
+  /** DriftMonitor: the retraining TrainingJob this monitor started has finished (condition). */
+  RetrainingFinished: 'RetrainingFinished',
 } as const;
 export type Reason = (typeof Reasons)[keyof typeof Reasons];
 

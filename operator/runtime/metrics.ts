@@ -63,6 +63,36 @@ export class OperatorMetrics {
     labelNames: ['check', 'result'] as const,
     registers: [this.registry],
   });
+  readonly driftStatistic = new Gauge({
+    name: 'modelops_drift_statistic',
+    help: 'DriftMonitor: the statistic of the last run per feature (a distance, or the test statistic for KS and chi-squared); feature="__prediction__" for prediction drift.',
+    labelNames: ['namespace', 'monitor', 'feature', 'method'] as const,
+    registers: [this.registry],
+  });
+  readonly driftPValue = new Gauge({
+    name: 'modelops_drift_p_value',
+    help: 'DriftMonitor: the p-value of the last run per feature, for KS and chi-squared.',
+    labelNames: ['namespace', 'monitor', 'feature', 'method'] as const,
+    registers: [this.registry],
+  });
+  readonly driftDetected = new Gauge({
+    name: 'modelops_drift_detected',
+    help: 'DriftMonitor: 1 when the last run found drift on the feature, else 0 (also 0 for insufficient data).',
+    labelNames: ['namespace', 'monitor', 'feature'] as const,
+    registers: [this.registry],
+  });
+  readonly driftDatasetDrifted = new Gauge({
+    name: 'modelops_drift_dataset_drifted',
+    help: 'DriftMonitor: 1 when the last run found dataset drift (share of drifted features >= driftShare).',
+    labelNames: ['namespace', 'monitor'] as const,
+    registers: [this.registry],
+  });
+  readonly driftShare = new Gauge({
+    name: 'modelops_drift_share',
+    help: 'DriftMonitor: share of the watched features that drifted in the last run.',
+    labelNames: ['namespace', 'monitor'] as const,
+    registers: [this.registry],
+  });
   readonly leader = new Gauge({
     name: 'modelops_leader',
     help: '1 while this process holds the leader lease (or runs without leader election).',

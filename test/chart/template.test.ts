@@ -15,16 +15,18 @@ const appVersion = (load(readFileSync(join(CHART_DIR, 'Chart.yaml'), 'utf8')) as
 // The operator's permissions today (issue 3). A controller that needs more adds its rules in
 // charts/modelops/templates/_rbac-rules.tpl and here.
 const WATCHED_RULES = [
-  { apiGroups: ['modelops.dev'], resources: ['datasets', 'trainingjobs', 'inferenceservices'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: ['modelops.dev'], resources: ['datasets', 'inferenceservices', 'driftmonitors'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: ['modelops.dev'], resources: ['trainingjobs'], verbs: ['get', 'list', 'watch', 'create'] },
   { apiGroups: ['modelops.dev'], resources: ['modelversions'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'] },
-  { apiGroups: ['modelops.dev'], resources: ['datasets/status', 'trainingjobs/status', 'modelversions/status', 'inferenceservices/status'], verbs: ['get', 'update', 'patch'] },
-  { apiGroups: ['modelops.dev'], resources: ['datasets/finalizers', 'trainingjobs/finalizers', 'inferenceservices/finalizers'], verbs: ['update'] },
+  { apiGroups: ['modelops.dev'], resources: ['datasets/status', 'trainingjobs/status', 'modelversions/status', 'inferenceservices/status', 'driftmonitors/status'], verbs: ['get', 'update', 'patch'] },
+  { apiGroups: ['modelops.dev'], resources: ['datasets/finalizers', 'trainingjobs/finalizers', 'inferenceservices/finalizers', 'driftmonitors/finalizers'], verbs: ['update'] },
   { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
   { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
   { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
   { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
   { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
   { apiGroups: ['gateway.networking.k8s.io'], resources: ['httproutes'], verbs: ['get', 'create', 'patch'] },
+  { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
   { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
 ];
 const LEASE_RULES = [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] }];

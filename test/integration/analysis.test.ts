@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { verdict, verdictPolicy } from '../../operator/controllers/inferenceservice/analysis/decide.ts';
-import { PrometheusClient } from '../../operator/controllers/inferenceservice/analysis/prometheus.ts';
+import { PrometheusClient } from '../../operator/prometheus/client.ts';
 import type { RevisionTarget } from '../../operator/controllers/inferenceservice/analysis/queries.ts';
 import { measure, type MeasuredCheck } from '../../operator/controllers/inferenceservice/analysis/run.ts';
 import type { RolloutAnalysis } from '../../operator/api/v1alpha1/types.ts';

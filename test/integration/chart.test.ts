@@ -117,6 +117,10 @@ describe('helm install of the chart', () => {
       ['delete', 'services'],
       ['create', 'events.events.k8s.io'],
       ['patch', 'httproutes.gateway.networking.k8s.io'],
+      ['watch', 'driftmonitors.modelops.dev'],
+      ['update', 'driftmonitors.modelops.dev/status'],
+      ['create', 'trainingjobs.modelops.dev'],
+      ['get', 'secrets'],
     ];
     for (const [verb, resource] of allowed) assert.ok(await canI(ns, release, verb, resource, undefined), `cannot ${verb} ${resource}`);
     const denied: [string, string][] = [
@@ -125,7 +129,11 @@ describe('helm install of the chart', () => {
       ['update', 'datasets.modelops.dev'],
       ['delete', 'modelversions.modelops.dev'],
       ['create', 'pods'],
-      ['get', 'secrets'],
+      ['list', 'secrets'],
+      ['watch', 'secrets'],
+      ['update', 'trainingjobs.modelops.dev'],
+      ['delete', 'trainingjobs.modelops.dev'],
+      ['create', 'driftmonitors.modelops.dev'],
       ['create', 'configmaps'],
       ['create', 'leases.coordination.k8s.io'],
       ['delete', 'httproutes.gateway.networking.k8s.io'],

@@ -949,6 +949,8 @@ export interface DriftMonitorStatus {
   lastRetrainTime?: string;
   /** The TrainingJob of the last retraining. */
   retrainingJob?: string;
+  /** The value of the modelops.dev/run annotation that the last requested run answered; a new value asks for a run now. */
+  lastRunRequest?: string;
 }
 
 /** The result for one feature. */

@@ -10,7 +10,7 @@ import type { ControllerContext } from '../context.ts';
 import { LABEL_ISVC, SERVER_SELECTOR } from './desired.ts';
 import { InferenceServiceReconciler } from './reconcile.ts';
 import { follows } from './resolve.ts';
-import { PrometheusClient } from './analysis/prometheus.ts';
+import { PrometheusClient } from '../../prometheus/client.ts';
 import { DATASETS, DEPLOYMENTS, HPAS, INFERENCE_SERVICES, MODEL_VERSIONS, PODS, SERVICES } from '../resources.ts';
 
 export function inferenceServiceController(ctx: ControllerContext) {

@@ -26,7 +26,7 @@ import { recreate } from './rollout/recreate.ts';
 import type { RolloutContext, RolloutDecision, RolloutStrategy } from './rollout/strategy.ts';
 import { canaryReplicas, desiredRoute, providerOf } from './rollout/traffic.ts';
 import { appendHistory, measure } from './analysis/run.ts';
-import type { PrometheusQuerier } from './analysis/prometheus.ts';
+import type { PrometheusQuerier } from '../../prometheus/client.ts';
 import type { RevisionTarget } from './analysis/queries.ts';
 import { computeStatus } from './status.ts';
 import type { Observed } from './status.ts';

@@ -119,6 +119,7 @@ export const driftMonitorStatus = named(
     ),
     lastRetrainTime: opt(timestamp('When this monitor last started a retraining.')),
     retrainingJob: opt(objectName('The TrainingJob of the last retraining.')),
+    lastRunRequest: opt(str('The value of the modelops.dev/run annotation that the last requested run answered; a new value asks for a run now.', { maxLength: 253 })),
   }),
 );
 

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { AnalysisMeasurement } from '../../../api/v1alpha1/types.ts';
 import { FakeClock } from '../../../runtime/clock.ts';
 import { OperatorMetrics } from '../../../runtime/metrics.ts';
-import { PrometheusError, type PrometheusQuerier, type QueryResult } from './prometheus.ts';
+import { PrometheusError, type PrometheusQuerier, type QueryResult } from '../../../prometheus/client.ts';
 import { appendHistory, measure, measurementDue } from './run.ts';
 
 const scope = { namespace: 'prod', service: 'weather' };

@@ -6,7 +6,7 @@ import type { Clock } from '../../../runtime/clock.ts';
 import { parseDuration } from '../../../runtime/duration.ts';
 import type { OperatorMetrics } from '../../../runtime/metrics.ts';
 import { judge, verdictPolicy, type Observation } from './decide.ts';
-import { PrometheusError, type PrometheusQuerier } from './prometheus.ts';
+import { PrometheusError, type PrometheusQuerier } from '../../../prometheus/client.ts';
 import { ANALYSIS_DEFAULTS, resolveChecks, type AnalysisScope, type Check, type RevisionTarget } from './queries.ts';
 
 /** The most measurements status keeps (the schema's maxItems). */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { PrometheusClient, PrometheusError, parseQueryResponse } from './prometheus.ts';
+import { PrometheusClient, PrometheusError, parseQueryResponse, parseVectorResponse } from './client.ts';
 
 const ok = (resultType: string, result: unknown) => JSON.stringify({ status: 'success', data: { resultType, result } });
 
@@ -75,4 +75,25 @@ describe('PrometheusClient', () => {
     const client = new PrometheusClient({ url: `http://127.0.0.1:${port}` });
     await assert.rejects(client.query('up', Date.now()), (err: unknown) => err instanceof PrometheusError && err.code === 'Unavailable' && /ECONNREFUSED/.test(err.message));
   });
+});
+
+describe('parseVectorResponse', () => {
+  it('gives every series with its labels, __name__ left out, special values decoded', () => {
+    const body = ok('vector', [
+      { metric: { __name__: 'x', le: '5' }, value: [1, '12'] },
+      { metric: { le: '+Inf' }, value: [1, '+Inf'] },
+    ]);
+    assert.deepEqual(parseVectorResponse(200, body), [
+      { labels: { le: '5' }, value: 12 },
+      { labels: { le: '+Inf' }, value: Infinity },
+    ]);
+  });
+  it('gives an empty list for no series', () => assert.deepEqual(parseVectorResponse(200, ok('vector', [])), []));
+  it('refuses a scalar: the caller asked for series', () =>
+    assert.throws(() => parseVectorResponse(200, ok('scalar', [1, '3'])), (err: unknown) => err instanceof PrometheusError && err.code === 'BadQuery'));
+  it('reports bad_data as BadQuery with Prometheus\'s message', () =>
+    assert.throws(
+      () => parseVectorResponse(400, JSON.stringify({ status: 'error', errorType: 'bad_data', error: 'parse error' })),
+      (err: unknown) => err instanceof PrometheusError && err.code === 'BadQuery' && /parse error/.test(err.message),
+    ));
 });

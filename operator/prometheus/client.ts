@@ -1,6 +1,6 @@
-// A small client for Prometheus's instant-query API, as rollout analysis needs it: one number
-// per query, "no data" (empty vector, NaN) kept apart from errors, and Prometheus's own
-// errorType/error in the message so a bad query reads as what it is.
+// A small client for Prometheus's instant-query API, shared by rollout analysis (one number per
+// query) and drift monitoring: "no data" (empty vector, NaN) kept apart from errors, and
+// Prometheus's own errorType/error in the message so a bad query reads as what it is.
 
 /** One instant query's answer: a number, or no data (with why, for the message). */
 export type QueryResult = { kind: 'value'; value: number } | { kind: 'noData'; why: string };
@@ -8,6 +8,17 @@ export type QueryResult = { kind: 'value'; value: number } | { kind: 'noData'; w
 export interface PrometheusQuerier {
   /** Evaluates promql at `atMs` (ms since the epoch). Throws PrometheusError on any failure. */
   query(promql: string, atMs: number): Promise<QueryResult>;
+}
+
+/** One series of an instant vector: its labels (without __name__) and value. */
+export interface VectorSample {
+  labels: Record<string, string>;
+  value: number;
+}
+
+export interface PrometheusVectorQuerier {
+  /** Evaluates promql at `atMs` and returns every series (none: an empty list). Throws PrometheusError on any failure. */
+  queryVector(promql: string, atMs: number): Promise<VectorSample[]>;
 }
 
 /**
@@ -38,7 +49,7 @@ export interface PrometheusClientOptions {
   fetch?: typeof fetch;
 }
 
-export class PrometheusClient implements PrometheusQuerier {
+export class PrometheusClient implements PrometheusQuerier, PrometheusVectorQuerier {
   readonly #base: string;
   readonly #timeoutMs: number;
   readonly #fetch: typeof fetch;
@@ -50,6 +61,16 @@ export class PrometheusClient implements PrometheusQuerier {
   }
 
   async query(promql: string, atMs: number): Promise<QueryResult> {
+    const { status, text } = await this.#get(promql, atMs);
+    return parseQueryResponse(status, text, this.#base);
+  }
+
+  async queryVector(promql: string, atMs: number): Promise<VectorSample[]> {
+    const { status, text } = await this.#get(promql, atMs);
+    return parseVectorResponse(status, text, this.#base);
+  }
+
+  async #get(promql: string, atMs: number): Promise<{ status: number; text: string }> {
     const params = new URLSearchParams({ query: promql, time: (atMs / 1000).toFixed(3), timeout: `${Math.max(1, Math.floor(this.#timeoutMs / 1000))}s` });
     const url = `${this.#base}/api/v1/query?${params}`;
     let res: Response;
@@ -62,7 +83,7 @@ export class PrometheusClient implements PrometheusQuerier {
       const why = e.name === 'TimeoutError' ? `no answer within ${this.#timeoutMs} ms` : `${e.message}${causeOf(e)}`;
       throw new PrometheusError('Unavailable', `Prometheus at ${this.#base}: ${why}`);
     }
-    return parseQueryResponse(res.status, text, this.#base);
+    return { status: res.status, text };
   }
 }
 
@@ -85,8 +106,8 @@ interface ApiBody {
   data?: { resultType?: string; result?: unknown };
 }
 
-/** The answer of /api/v1/query, by HTTP status and body. Exported for unit tests. */
-export function parseQueryResponse(httpStatus: number, text: string, where = 'Prometheus'): QueryResult {
+/** The data of a successful answer; throws PrometheusError for anything else. */
+function successData(httpStatus: number, text: string, where: string): ApiBody['data'] {
   let body: ApiBody;
   try {
     body = JSON.parse(text) as ApiBody;
@@ -99,8 +120,14 @@ export function parseQueryResponse(httpStatus: number, text: string, where = 'Pr
     const code: PrometheusErrorCode = errorType === 'bad_data' ? 'BadQuery' : 'Unavailable';
     throw new PrometheusError(code, `Prometheus ${errorType} (HTTP ${httpStatus}): ${body.error ?? 'no error message'}`, errorType);
   }
-  const type = body.data?.resultType;
-  const result = body.data?.result;
+  return body.data;
+}
+
+/** The answer of /api/v1/query, by HTTP status and body. Exported for unit tests. */
+export function parseQueryResponse(httpStatus: number, text: string, where = 'Prometheus'): QueryResult {
+  const data = successData(httpStatus, text, where);
+  const type = data?.resultType;
+  const result = data?.result;
   if (type === 'scalar') {
     const value = parseSampleValue((result as [number, string])[1]);
     return Number.isNaN(value) ? { kind: 'noData', why: 'the query returned NaN' } : { kind: 'value', value };
@@ -116,6 +143,16 @@ export function parseQueryResponse(httpStatus: number, text: string, where = 'Pr
     return Number.isNaN(value) ? { kind: 'noData', why: 'the query returned NaN (e.g. no requests in the window)' } : { kind: 'value', value };
   }
   throw new PrometheusError('BadQuery', `the query returned a ${type ?? 'missing'} result; it must return one number (an instant vector of one series, or a scalar)`);
+}
+
+/** Every series of an instant-vector answer; NaN values are kept (the caller decides). Exported for unit tests. */
+export function parseVectorResponse(httpStatus: number, text: string, where = 'Prometheus'): VectorSample[] {
+  const data = successData(httpStatus, text, where);
+  if (data?.resultType !== 'vector') throw new PrometheusError('BadQuery', `the query returned a ${data?.resultType ?? 'missing'} result; it must return an instant vector`);
+  return (data.result as { metric: Record<string, string>; value: [number, string] }[]).map((s) => {
+    const { __name__: _name, ...labels } = s.metric;
+    return { labels, value: parseSampleValue(s.value[1]) };
+  });
 }
 
 function labelsText(metric: Record<string, string>): string {
