@@ -12,7 +12,6 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { dump } from 'js-yaml';
 import { kubectl, kubectlOk } from '../support/cluster.ts';
-import { installHttpRouteCrd } from '../support/crds.ts';
 import { startOperator, type OperatorProcess } from '../support/operator.ts';
 import { startPrometheus, type PrometheusServer } from '../support/prometheus.ts';
 import { installChartRbac, serviceAccountKubeconfig } from '../support/rbac.ts';
@@ -50,10 +49,18 @@ function inferenceService(name: string, spec: Record<string, unknown>) {
 }
 
 async function isvcStatus(name: string, what: string, ok: (s: any) => boolean, timeoutMs = 60_000): Promise<any> {
-  return waitFor(`InferenceService ${name}: ${what}`, async () => {
-    const o = await getJson(['get', 'misvc', name]);
-    return o?.status && o.status.observedGeneration === o.metadata.generation && ok(o.status) ? o.status : undefined;
-  }, timeoutMs, 100);
+  let last: any;
+  try {
+    return await waitFor(`InferenceService ${name}: ${what}`, async () => {
+      const o = await getJson(['get', 'misvc', name]);
+      last = o?.status;
+      return o?.status && o.status.observedGeneration === o.metadata.generation && ok(o.status) ? o.status : undefined;
+    }, timeoutMs, 100);
+  } catch (err) {
+    // Say where it stood: the phase, the rollout's own account and the newest measurements.
+    const progressing = last?.conditions?.find((c: any) => c.type === 'Progressing');
+    throw new Error(`${(err as Error).message}\n  phase ${last?.phase}, step ${last?.currentStep}: ${progressing?.message}\n  analysis: ${JSON.stringify((last?.analysis ?? []).slice(0, 4).map((m: any) => m.message))}`);
+  }
 }
 
 async function route(name: string): Promise<Record<string, number>> {
@@ -82,10 +89,11 @@ async function operator(): Promise<OperatorProcess> {
 
 /** Fast analysis for tests: Prometheus scrapes every second. */
 const ANALYSIS = { interval: '2s', window: '4s', failureLimit: 0, inconclusiveLimit: 2, maxLatencyRatio: 0 };
+/** Shadow compares distributions: a window that holds 100+ predictions a side even on a busy machine. */
+const SHADOW_ANALYSIS = { ...ANALYSIS, window: '10s', inconclusiveLimit: 10 };
 const GATEWAY = { provider: 'GatewayAPI', gateway: { parentRefs: [{ name: 'edge' }], hostnames: ['weather.example'] } };
 
 before(async () => {
-  await installHttpRouteCrd();
   opNs = await namespace('rollout-op');
   ns = await namespace('rollout-work');
   const { serviceAccount } = await installChartRbac(opNs, { watchNamespaces: [ns] });
@@ -268,6 +276,40 @@ describe('blue-green rollout through an HTTPRoute', { timeout: 180_000 }, () => 
     await apply(await fixtureVersion('calm-v2', 'classifier', ['production']));
     const done = await isvcStatus('calm', 'switched', (s) => s.servingModelVersion === 'calm-v2' && s.phase === 'Healthy');
     await waitFor('only the new revision left', async () => (await revisions('calm')).join() === done.servingRevision, 30_000);
+  });
+});
+
+describe('shadow rollout: mirrored requests, compared with stable', { timeout: 180_000 }, () => {
+  it('promotes a candidate whose errors, latency and predictions match stable\'s, with no user request answered by it', async () => {
+    const spec = { rollout: { strategy: 'Shadow', shadow: { duration: '8s', promote: true }, analysis: SHADOW_ANALYSIS }, traffic: GATEWAY };
+    const load = await serveFirst('hazy', spec, 'hazy-v1');
+    const stable = (await isvcStatus('hazy', 'stable', (s) => s.servingRevision)).servingRevision as string;
+    await apply(await fixtureVersion('hazy-v2', 'classifier', ['production']));
+    const shadowing = await isvcStatus('hazy', 'mirroring', (s) => s.canaryRevision?.name && s.currentStep === 0);
+    const candidate = shadowing.canaryRevision.name as string;
+    const r = await getJson(['get', 'httproutes.gateway.networking.k8s.io', 'hazy']);
+    assert.deepEqual(r.spec.rules[0].filters, [{ type: 'RequestMirror', requestMirror: { backendRef: { group: '', kind: 'Service', name: candidate, port: 80 }, percent: 100 } }]);
+    const done = await isvcStatus('hazy', 'candidate promoted', (s) => s.servingRevision === candidate && s.phase === 'Healthy');
+    const shifts = done.analysis.filter((m: any) => m.metric === 'prediction-shift' && m.revision === candidate);
+    assert.ok(shifts.some((m: any) => m.result === 'Successful'), JSON.stringify(shifts));
+    assert.ok(load.mirrored() > 20, `${load.mirrored()} mirrored requests`);
+    const beforeSwitch = load.samples.filter((x) => x.time < Date.parse(done.conditions.find((c: any) => c.type === 'Progressing').lastTransitionTime));
+    assert.ok(beforeSwitch.every((x) => x.revision === stable), 'a user request was answered by the shadow before the switch');
+  });
+
+  it('drops a candidate whose predictions differ from stable\'s, which no user ever saw', async () => {
+    const spec = { rollout: { strategy: 'Shadow', shadow: { duration: '1m', maxPredictionShift: 0.1, promote: true }, analysis: SHADOW_ANALYSIS }, traffic: GATEWAY };
+    const load = await serveFirst('murky', spec, 'murky-v1');
+    const stable = (await isvcStatus('murky', 'stable', (s) => s.servingRevision)).servingRevision as string;
+    await apply(await fixtureVersion('murky-v2', 'classifier-shifted', ['production']));
+    const dropped = await isvcStatus('murky', 'dropped', (s) => s.phase === 'RolledBack');
+    const failed = dropped.analysis.find((m: any) => m.result === 'Failed');
+    assert.equal(failed.metric, 'prediction-shift', JSON.stringify(dropped.analysis.slice(0, 6)));
+    assert.match(failed.message, /prediction-shift: .* is above the maximum 0.1/);
+    assert.match(dropped.conditions.find((c: any) => c.type === 'Progressing').message, /the shadow comparison failed \(no user saw its answers\)/);
+    assert.ok(load.samples.every((x) => x.revision === stable), 'a user request was answered by the shadow');
+    assert.deepEqual(await route('murky'), { [stable]: 100 });
+    await waitFor('the candidate deleted', async () => (await revisions('murky')).join() === stable);
   });
 });
 

@@ -7,6 +7,7 @@
 // (smooth weighted round robin), with real prediction requests.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { kubeConfig } from './cluster.ts';
 import { REPO_ROOT } from './control-plane.ts';
 import { freePort, type PrometheusServer } from './prometheus.ts';
+import { SEATTLE_CSV } from './seattle.ts';
 
 const SERVER_MAIN = join(REPO_ROOT, 'runtime-images/server/src/main.ts');
 const MODELS = join(REPO_ROOT, 'runtime-images/server/test/fixtures/models');
@@ -142,6 +144,8 @@ export interface LoadGenerator {
   samples: LoadSample[];
   /** The route's weights as last read, by backend Service (= revision) name. */
   weights(): Record<string, number>;
+  /** Copies sent to the route's mirror so far. */
+  mirrored(): number;
   /** When the route's weights were last seen to change, and to what. */
   changes: { time: number; weights: Record<string, number> }[];
   stop(): Promise<void>;
@@ -156,17 +160,22 @@ export function generateLoad(namespace: string, route: string, runner: RevisionR
   const samples: LoadSample[] = [];
   const changes: LoadGenerator['changes'] = [];
   let weights: Record<string, number> = {};
+  let mirror: { name: string; percent: number } | undefined;
+  let mirrorCredit = 0;
   const credit = new Map<string, number>();
   let stopped = false;
+  let mirrored = 0;
 
   const readRoute = (async () => {
     while (!stopped) {
       try {
         const r = (await custom.getNamespacedCustomObject({ group: 'gateway.networking.k8s.io', version: 'v1', namespace, plural: 'httproutes', name: route })) as {
-          spec: { rules: { backendRefs: { name: string; weight?: number }[] }[] };
+          spec: { rules: { backendRefs: { name: string; weight?: number }[]; filters?: { type: string; requestMirror?: { backendRef: { name: string }; percent?: number } }[] }[] };
         };
         const next: Record<string, number> = {};
         for (const rule of r.spec.rules) for (const b of rule.backendRefs) if ((b.weight ?? 1) > 0) next[b.name] = b.weight ?? 1;
+        const m = r.spec.rules.flatMap((rule) => rule.filters ?? []).find((f) => f.type === 'RequestMirror')?.requestMirror;
+        mirror = m ? { name: m.backendRef.name, percent: m.percent ?? 100 } : undefined;
         if (JSON.stringify(next) !== JSON.stringify(weights)) {
           weights = next;
           changes.push({ time: Date.now(), weights: next });
@@ -198,11 +207,21 @@ export function generateLoad(namespace: string, route: string, runner: RevisionR
     if (!revision || !address) return;
     const time = Date.now();
     const { model, body } = request(revision);
-    const res = await fetch(`http://${address}/v2/models/${encodeURIComponent(model)}/infer`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    }).catch(() => undefined);
+    const post = (to: string, name: string) =>
+      fetch(`http://${to}/v2/models/${encodeURIComponent(name)}/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    // A mirror gets a copy of `percent` percent of the requests; its answer is dropped, as a gateway does.
+    const copyTo = mirror && mirror.name !== revision ? runner.address(mirror.name) : undefined;
+    if (mirror && copyTo) {
+      mirrorCredit += mirror.percent;
+      if (mirrorCredit >= 100) {
+        mirrorCredit -= 100;
+        mirrored++;
+        void post(copyTo, runner.env(mirror.name)?.MODEL_NAME ?? model)
+          .then((r) => r.arrayBuffer())
+          .catch(() => undefined);
+      }
+    }
+    const res = await post(address, model).catch(() => undefined);
     await res?.arrayBuffer().catch(() => undefined);
     samples.push({ time, revision, status: res?.status ?? 0 });
   };
@@ -212,6 +231,7 @@ export function generateLoad(namespace: string, route: string, runner: RevisionR
     samples,
     changes,
     weights: () => weights,
+    mirrored: () => mirrored,
     async stop() {
       stopped = true;
       clearInterval(timer);
@@ -221,7 +241,7 @@ export function generateLoad(namespace: string, route: string, runner: RevisionR
 }
 
 /** A ModelVersion `<model>-v<n>` of a server fixture model (classifier: good; failing: fails at run time on real inputs). */
-export async function fixtureVersion(name: string, fixture: 'classifier' | 'failing', aliases: string[] = []) {
+export async function fixtureVersion(name: string, fixture: 'classifier' | 'classifier-shifted' | 'failing', aliases: string[] = []) {
   const [, model, n] = /^(.*)-v(\d+)$/.exec(name)!;
   const file = join(MODELS, fixture, 'model.onnx');
   const digest = `sha256:${createHash('sha256').update(await readFile(file)).digest('hex')}`;
@@ -237,8 +257,30 @@ export async function fixtureVersion(name: string, fixture: 'classifier' | 'fail
   };
 }
 
-/** Real requests for the model a revision serves: a Seattle summer day for the classifier, a batch the failing model cannot reshape. */
+/**
+ * Days of the Seattle weather sample, as the classifier's inputs ([precipitation, temp_max,
+ * temp_min, wind], month), in a fixed shuffled order: in date order, a few seconds of requests
+ * are one season, and two revisions scraped a moment apart would see different predictions.
+ */
+function seattleDays(): { x: number[]; month: number }[] {
+  const [, ...lines] = readFileSync(SEATTLE_CSV, 'utf8').trim().split('\n');
+  const days = lines.map((line) => {
+    const [date, p, tmax, tmin, wind] = line.split(',');
+    return { x: [Number(p), Number(tmax), Number(tmin), Number(wind)], month: Number(date!.slice(5, 7)) };
+  });
+  let seed = 12345;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  for (let i = days.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [days[i], days[j]] = [days[j]!, days[i]!];
+  }
+  return days;
+}
+
+/** Real requests for the model a revision serves: the Seattle days in turn for a classifier, a batch the failing model cannot reshape. */
 export function fixtureRequest(runner: RevisionRunner, fallbackModel: string) {
+  const days = seattleDays();
+  let next = 0;
   return (revision: string) => {
     const env = runner.env(revision);
     const model = env?.MODEL_NAME ?? fallbackModel;
@@ -247,8 +289,8 @@ export function fixtureRequest(runner: RevisionRunner, fallbackModel: string) {
       ? { inputs: [{ name: 'x', datatype: 'FP32', shape: [2, 1], data: [2, 3] }] }
       : {
           inputs: [
-            { name: 'x', datatype: 'FP32', shape: [1, 4], data: [0.3, 22.8, 12.2, 3.4] },
-            { name: 'month', datatype: 'INT64', shape: [1, 1], data: [7] },
+            { name: 'x', datatype: 'FP32', shape: [1, 4], data: days[next % days.length]!.x },
+            { name: 'month', datatype: 'INT64', shape: [1, 1], data: [days[next++ % days.length]!.month] },
           ],
         };
     return { model, body };

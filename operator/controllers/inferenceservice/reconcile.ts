@@ -22,11 +22,13 @@ import { revisionState } from './revision.ts';
 import type { RevisionState } from './revision.ts';
 import { blueGreen } from './rollout/bluegreen.ts';
 import { canary, currentStep } from './rollout/canary.ts';
+import { shadow, SHADOW_DEFAULTS } from './rollout/shadow.ts';
+import { measureShift } from './analysis/shift.ts';
 import { recreate } from './rollout/recreate.ts';
 import type { RolloutContext, RolloutDecision, RolloutStrategy } from './rollout/strategy.ts';
 import { canaryReplicas, desiredRoute, providerOf } from './rollout/traffic.ts';
 import { appendHistory, measure } from './analysis/run.ts';
-import type { PrometheusQuerier } from '../../prometheus/client.ts';
+import type { PrometheusQuerier, PrometheusVectorQuerier } from '../../prometheus/client.ts';
 import type { RevisionTarget } from './analysis/queries.ts';
 import { computeStatus } from './status.ts';
 import type { Observed } from './status.ts';
@@ -47,7 +49,7 @@ export interface InferenceServiceDeps {
   clock: Clock;
   revision: RevisionOptions;
   /** Prometheus for rollout analysis; without it canaries step on their pauses alone. */
-  prometheus?: PrometheusQuerier | undefined;
+  prometheus?: (PrometheusQuerier & PrometheusVectorQuerier) | undefined;
   metrics?: OperatorMetrics | undefined;
 }
 
@@ -64,13 +66,10 @@ export const ANNOTATION_SCALE_DOWN_AT = 'modelops.dev/scale-down-at';
 /** A name taken by a foreign object may be freed without an event we watch; look again later. */
 const CONFLICT_RECHECK_MS = 60_000;
 
-/**
- * The strategy for spec.rollout.strategy: Canary, BlueGreen, or the immediate switch. Shadow is
- * not built yet and falls back to the immediate switch (the Progressing message says so).
- */
+/** The strategy for spec.rollout.strategy; Recreate (the immediate switch) by default. */
 function strategyFor(isvc: InferenceService): RolloutStrategy {
   const asked = isvc.spec.rollout?.strategy;
-  return asked === 'Canary' ? canary : asked === 'BlueGreen' ? blueGreen : recreate;
+  return asked === 'Canary' ? canary : asked === 'BlueGreen' ? blueGreen : asked === 'Shadow' ? shadow : recreate;
 }
 
 /**
@@ -292,7 +291,15 @@ export class InferenceServiceReconciler implements Reconciler {
       clock: this.#d.clock,
       metrics: this.#d.metrics,
     });
-    return measured.map((m) => m.measurement);
+    const all = measured.map((m) => m.measurement);
+    const stable = target(serving);
+    if (isvc.spec.rollout?.strategy === 'Shadow' && stable) {
+      const max = isvc.spec.rollout.shadow?.maxPredictionShift ?? SHADOW_DEFAULTS.maxPredictionShift;
+      const shift = await measureShift({ analysis: isvc.spec.rollout.analysis, max, canary: canaryTarget, stable, step: due.step, prometheus: this.#d.prometheus!, clock: this.#d.clock });
+      this.#d.metrics?.analysisMeasurements.inc({ check: shift.metric, result: shift.result });
+      all.push(shift);
+    }
+    return all;
   }
 
   /** Marks a previous revision's Deployment with when it goes: state that survives a restart. */
@@ -337,7 +344,7 @@ export class InferenceServiceReconciler implements Reconciler {
 
   /** The HTTPRoute of the GatewayAPI provider: the stable revision, and the canary's weight. */
   async #applyRoute(isvc: InferenceService, decision: RolloutDecision, observed: Observed, log: Logger): Promise<void> {
-    const route = desiredRoute(isvc, decision.serve!, decision.canary);
+    const route = desiredRoute(isvc, decision.serve!, decision.canary, decision.mirror);
     try {
       const { changed } = await applyChild(this.#d.objects, isvc, route, undefined);
       if (changed) log.info({ child: `HTTPRoute/${route.metadata!.name}`, serving: decision.serve, canary: decision.canary }, 'applied HTTPRoute');

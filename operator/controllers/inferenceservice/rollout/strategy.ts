@@ -67,6 +67,8 @@ export interface RolloutDecision {
   /** The manual actions this decision carried out (acknowledged in status). */
   acted?: { promote?: boolean; abort?: boolean } | undefined;
   events?: RolloutEvent[] | undefined;
+  /** Shadow: a copy of `percent` percent of the requests goes to this revision (its answers are dropped). */
+  mirror?: { name: string; percent: number } | undefined;
   /** BlueGreen: the revision the preview Service `<isvc>-preview` selects. */
   preview?: string | undefined;
   /** BlueGreen: keep this previous revision running until `untilMs`, for instant rollback. */

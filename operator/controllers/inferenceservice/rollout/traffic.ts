@@ -45,12 +45,15 @@ export interface HTTPRoute extends KubernetesObject {
   spec: {
     parentRefs: { group?: string; kind?: string; name: string; namespace?: string; sectionName?: string }[];
     hostnames?: string[];
-    rules: { backendRefs: { kind?: string; name: string; port: number; weight: number }[] }[];
+    rules: {
+      backendRefs: { kind?: string; name: string; port: number; weight: number }[];
+      filters?: { type: 'RequestMirror'; requestMirror: { backendRef: { kind?: string; name: string; port: number }; percent?: number } }[];
+    }[];
   };
 }
 
-/** The HTTPRoute for the GatewayAPI provider: all traffic to `stable`, or `weight` percent to the canary. */
-export function desiredRoute(isvc: InferenceService, stable: string, canary?: { name: string; weight: number }): HTTPRoute {
+/** The HTTPRoute for the GatewayAPI provider: all traffic to `stable`, or `weight` percent to the canary; and a mirror for Shadow. */
+export function desiredRoute(isvc: InferenceService, stable: string, canary?: { name: string; weight: number }, mirror?: { name: string; percent: number }): HTTPRoute {
   const gateway = isvc.spec.traffic?.gateway;
   const backends = [{ kind: 'Service', name: stable, port: 80, weight: 100 - (canary?.weight ?? 0) }];
   if (canary) backends.push({ kind: 'Service', name: canary.name, port: 80, weight: canary.weight });
@@ -67,7 +70,12 @@ export function desiredRoute(isvc: InferenceService, stable: string, canary?: { 
         ...(p.sectionName ? { sectionName: p.sectionName } : {}),
       })),
       ...(gateway?.hostnames?.length ? { hostnames: gateway.hostnames } : {}),
-      rules: [{ backendRefs: backends }],
+      rules: [
+        {
+          backendRefs: backends,
+          ...(mirror ? { filters: [{ type: 'RequestMirror' as const, requestMirror: { backendRef: { kind: 'Service', name: mirror.name, port: 80 }, percent: mirror.percent } }] } : {}),
+        },
+      ],
     },
   };
 }

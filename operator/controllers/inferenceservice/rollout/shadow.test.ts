@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { AnalysisMeasurement, InferenceService, InferenceServiceStatus } from '../../../api/v1alpha1/types.ts';
+import type { RevisionState } from '../revision.ts';
+import { shadow } from './shadow.ts';
+import type { RolloutContext } from './strategy.ts';
+import { desiredRoute } from './traffic.ts';
+
+const T0 = Date.parse('2026-12-01T10:00:00Z');
+
+function isvc(status: InferenceServiceStatus, settings: Record<string, unknown> = {}, provider = 'GatewayAPI'): InferenceService {
+  return {
+    apiVersion: 'modelops.dev/v1alpha1',
+    kind: 'InferenceService',
+    metadata: { name: 'w', namespace: 'ml' },
+    spec: {
+      model: { name: 'w', alias: 'production' },
+      rollout: { strategy: 'Shadow', shadow: { duration: '1m', mirrorPercent: 50, ...settings }, analysis: { interval: '10s', failureLimit: 0 } },
+      traffic: { provider: provider as 'GatewayAPI', gateway: { parentRefs: [{ name: 'edge' }] } },
+    },
+    status,
+  };
+}
+
+const rev = (name: string): RevisionState => ({ name, modelVersion: `${name}-mv`, replicas: 1, readyReplicas: 1, available: true });
+const m = (result: AnalysisMeasurement['result'], atMs: number, metric = 'prediction-shift'): AnalysisMeasurement => ({ time: new Date(atMs).toISOString(), revision: 'new', step: 0, metric, result });
+const at = (startMs: number, analysis: AnalysisMeasurement[] = []): InferenceServiceStatus => ({ canaryRevision: { name: 'new', modelVersion: 'new-mv' }, currentStep: 0, stepStartTime: new Date(startMs).toISOString(), analysis });
+const ctx = (i: InferenceService, extra: Partial<RolloutContext> = {}): RolloutContext => ({ isvc: i, desired: rev('new'), serving: rev('old'), older: [], now: T0, history: i.status?.analysis ?? [], analysisEnabled: true, ...extra });
+
+describe('shadow', () => {
+  it('mirrors a share of the requests to the candidate while stable answers them all', () => {
+    const d = shadow.decide(ctx(isvc(at(T0 - 10_000))));
+    assert.equal(d.serve, 'old');
+    assert.deepEqual(d.mirror, { name: 'new', percent: 50 });
+    assert.equal(d.canary, undefined);
+    assert.equal(d.requeueAfterMs, 50_000);
+    const route = desiredRoute(isvc({}), d.serve!, d.canary, d.mirror);
+    assert.deepEqual(route.spec.rules[0]!.filters, [{ type: 'RequestMirror', requestMirror: { backendRef: { kind: 'Service', name: 'new', port: 80 }, percent: 50 } }]);
+  });
+
+  it('drops the candidate when the comparison fails', () => {
+    const d = shadow.decide(ctx(isvc(at(T0 - 10_000, [m('Failed', T0 - 1_000)]))));
+    assert.equal(d.phase, 'RolledBack');
+    assert.deepEqual(d.remove, ['new']);
+    assert.equal(d.mirror, undefined);
+  });
+
+  it('reports and holds after a passed comparison unless promote is set', () => {
+    const passed = [m('Successful', T0 - 1_000)];
+    const held = shadow.decide(ctx(isvc(at(T0 - 61_000, passed))));
+    assert.equal(held.phase, 'Paused');
+    assert.match(held.progress!.message, /the comparison passed over 1m; annotate modelops.dev\/promote/);
+    const promoted = shadow.decide(ctx(isvc(at(T0 - 61_000, passed), { promote: true })));
+    assert.equal(promoted.serve, 'new');
+    assert.deepEqual(promoted.remove, ['old']);
+  });
+
+  it('needs the GatewayAPI provider, and says so', () => {
+    const d = shadow.decide(ctx(isvc(at(T0), {}, 'Service')));
+    assert.equal(d.serve, 'old');
+    assert.equal(d.progress!.reason, 'InvalidSpec');
+    assert.match(d.progress!.message, /set spec.traffic.provider to GatewayAPI/);
+  });
+});

@@ -1,0 +1,92 @@
+// Shadow: the candidate gets a copy of a share of the requests (the HTTPRoute's RequestMirror
+// filter; its answers are dropped, users only ever see stable's) for `duration`, while analysis
+// compares it with stable: error rate, latency, and how far its predictions are from stable's
+// (prediction-shift, at most maxPredictionShift). A failed comparison removes the candidate
+// (nothing to roll back: it never answered a user). A passed one promotes it when
+// `promote` is set, and otherwise reports and holds for a person (modelops.dev/promote to
+// switch, modelops.dev/abort to drop it). Mirroring needs the GatewayAPI provider.
+import { parseDuration } from '../../../runtime/duration.ts';
+import { Reasons } from '../../../runtime/events.ts';
+import { verdict, verdictPolicy } from '../analysis/decide.ts';
+import { measurementsOf } from '../analysis/run.ts';
+import { ANALYSIS_DEFAULTS } from '../analysis/queries.ts';
+import { currentStep } from './canary.ts';
+import { label, lastRoundPassed, rollBack, rollout, stayRolledBack } from './common.ts';
+import { recreate } from './recreate.ts';
+import { providerOf } from './traffic.ts';
+import type { RolloutContext, RolloutDecision, RolloutEvent, RolloutStrategy } from './strategy.ts';
+
+export const SHADOW_DEFAULTS = { mirrorPercent: 100, duration: '10m', maxPredictionShift: 0.1 } as const;
+
+export const shadow: RolloutStrategy = {
+  name: 'Shadow',
+  decide(ctx: RolloutContext): RolloutDecision {
+    const { isvc, desired, serving } = ctx;
+    const now = ctx.now ?? Date.now();
+    if (!desired || !serving || serving.name === desired.name) return recreate.decide(ctx);
+
+    const r = rollout(ctx)!;
+    const settings = { ...SHADOW_DEFAULTS, ...isvc.spec.rollout?.shadow };
+    const again = stayRolledBack(r);
+    if (again) return again;
+    if (ctx.actions?.abort) return rollBack(r, 'aborted by the modelops.dev/abort annotation', Reasons.RolledBack, { abort: true });
+    if (providerOf(isvc) !== 'GatewayAPI') {
+      return {
+        serve: serving.name,
+        remove: r.others([serving.name]),
+        phase: 'Paused',
+        progress: {
+          status: 'False',
+          reason: Reasons.InvalidSpec,
+          message: `Shadow mirrors requests through an HTTPRoute: set spec.traffic.provider to GatewayAPI (with spec.traffic.gateway), or choose another strategy; ${label(serving)} keeps serving`,
+        },
+      };
+    }
+    if (!desired.available) {
+      const waiting = recreate.decide(ctx);
+      return { ...waiting, serve: serving.name, remove: r.others([serving.name, desired.name]) };
+    }
+
+    const step = currentStep(isvc, desired.name, now);
+    const analysing = ctx.analysisEnabled === true;
+    const v = analysing ? verdict(measurementsOf(ctx.history, desired.name, 0), verdictPolicy(isvc.spec.rollout?.analysis)) : undefined;
+    if (v?.phase === 'Failed') return rollBack(r, `the shadow comparison failed (no user saw its answers): ${v.message}`, Reasons.AnalysisFailed);
+
+    const mirror = { name: desired.name, percent: settings.mirrorPercent };
+    const events: RolloutEvent[] = [];
+    const left = step.startMs + parseDuration(settings.duration) - now;
+    const compared = !analysing || (v?.phase === 'Passing' && lastRoundPassed(ctx, desired.name, 0));
+    let hold: string | undefined;
+    if (ctx.actions?.promote || (settings.promote && left <= 0 && compared && !ctx.paused)) {
+      if (ctx.actions?.promote) events.push({ type: 'Normal', reason: Reasons.ManualAction, action: 'Promote', note: `shadow revision ${label(desired)} promoted by the modelops.dev/promote annotation` });
+      return {
+        serve: desired.name,
+        remove: r.others([desired.name]),
+        acted: ctx.actions?.promote ? { promote: true } : {},
+        events,
+        progress: { status: 'True', reason: Reasons.RevisionPromoted, message: `revision ${label(desired)} serves after its shadow comparison` },
+      };
+    }
+    if (ctx.paused) hold = 'paused (spec.rollout.paused or the modelops.dev/paused annotation)';
+    else if (v?.phase === 'Inconclusive') hold = `analysis is inconclusive: ${v.message}; annotate modelops.dev/promote to switch or modelops.dev/abort to drop it`;
+    else if (left <= 0 && compared) hold = `the comparison passed over ${settings.duration}; annotate modelops.dev/promote to switch to it, or modelops.dev/abort to drop it`;
+
+    const interval = parseDuration(isvc.spec.rollout?.analysis?.interval ?? ANALYSIS_DEFAULTS.interval);
+    const taken = measurementsOf(ctx.history, desired.name, 0);
+    const last = taken.reduce((t, m) => Math.max(t, Date.parse(m.time)), step.startMs);
+    const where = `revision ${label(desired)} gets a copy of ${mirror.percent}% of the requests; ${label(serving)} answers all of them`;
+    const analysis = !analysing ? 'no analysis (the operator has no --prometheus-url)' : !v ? 'analysis pending' : `analysis: ${v.message}`;
+    return {
+      serve: serving.name,
+      mirror,
+      remove: r.others([serving.name, desired.name]),
+      step,
+      phase: hold ? 'Paused' : 'Progressing',
+      acted: {},
+      events,
+      analyse: analysing ? { revision: desired.name, step: 0, inMs: Math.max(0, last + interval - now) } : undefined,
+      requeueAfterMs: left > 0 ? left : undefined,
+      progress: hold ? { status: 'True', reason: Reasons.RolloutPaused, message: `${where}; ${hold}` } : { status: 'True', reason: Reasons.RolloutProgressing, message: `${where}; ${analysis}; ${Math.max(0, Math.ceil(left / 1000))}s of comparison left` },
+    };
+  },
+};
