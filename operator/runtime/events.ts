@@ -130,6 +130,8 @@ export const Reasons = {
   RolloutStepped: 'RolloutStepped',
   /** A rollout holds: paused by spec or annotation, an untimed pause step, or inconclusive analysis. */
   RolloutPaused: 'RolloutPaused',
+  /** A held rollout goes on (unpaused, promoted past a pause, or its analysis conclusive again). */
+  RolloutResumed: 'RolloutResumed',
   /** A rollout is under way: the canary takes a share of traffic while analysis runs. */
   RolloutProgressing: 'RolloutProgressing',
   /** Analysis failed a revision's rollout; traffic went back to the stable revision. */

@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,10 +21,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { dump } from 'js-yaml';
 import type { DatasetSpec, DatasetVersion } from '../../operator/api/v1alpha1/types.ts';
 import { reference as scipyReference } from '../../operator/drift/testdata/fixture.ts';
-import { kubectl, kubectlOk } from '../support/cluster.ts';
+import { applyObjects, getJsonIn, kubectl, kubectlOk, suiteNamespace } from '../support/cluster.ts';
 import { REPO_ROOT } from '../support/control-plane.ts';
 import { startOperator } from '../support/operator.ts';
 import type { OperatorProcess } from '../support/operator.ts';
@@ -64,21 +63,9 @@ let hook: { server: Server; url: string; got: { headers: IncomingHttpHeaders; bo
 let rows: string[];
 let header: string;
 
-async function namespace(prefix: string): Promise<string> {
-  const name = `${prefix}-${randomBytes(3).toString('hex')}`;
-  await kubectlOk(['create', 'namespace', name]);
-  await kubectlOk(['label', 'namespace', name, 'modelops.dev/test=true']);
-  return name;
-}
+const apply = (...objects: object[]) => applyObjects(ns, ...objects);
 
-async function apply(...objects: object[]): Promise<void> {
-  await kubectlOk(['apply', '-f', '-'], { namespace: ns, input: objects.map((o) => dump(o)).join('---\n') });
-}
-
-async function getJson(args: string[]): Promise<any> {
-  const r = await kubectl([...args, '-o', 'json'], { namespace: ns });
-  return r.code === 0 ? JSON.parse(r.stdout) : undefined;
-}
+const getJson = (args: string[]) => getJsonIn(ns, args);
 
 function condition(status: any, type: string): any {
   return status?.conditions?.find((c: any) => c.type === type);
@@ -210,8 +197,8 @@ before(async () => {
   rows = csv.slice(1);
   digest = `sha256:${createHash('sha256').update(await readFile(join(MODEL_DIR, 'model.onnx'))).digest('hex')}`;
 
-  opNs = await namespace('drift-op');
-  ns = await namespace('drift-work');
+  opNs = await suiteNamespace('drift-op', { restricted: false });
+  ns = await suiteNamespace('drift-work', { restricted: false });
   // Reference: one half of the March-August rows (the scipy fixture's seeded split).
   const refCsv = join(work, 'reference.csv');
   await writeFile(refCsv, [header, ...scipyReference.scenarios.holdout.referenceRows.map((i) => rows[i])].join('\n') + '\n');

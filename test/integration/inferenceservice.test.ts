@@ -7,13 +7,12 @@
 // once ready, and the old one goes; a new revision that cannot start leaves the old one serving
 // and says why; a model that does not exist is ModelResolved=False; autoscaling makes an HPA.
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { dump } from 'js-yaml';
-import { kubectl, kubectlOk } from '../support/cluster.ts';
+import { applyObjects, getJsonIn, kubectl, kubectlOk, suiteNamespace } from '../support/cluster.ts';
 import { REPO_ROOT } from '../support/control-plane.ts';
 import { startOperator } from '../support/operator.ts';
 import type { OperatorProcess } from '../support/operator.ts';
@@ -32,21 +31,9 @@ let opNs: string;
 let ns: string;
 let op: OperatorProcess | undefined;
 
-async function namespace(prefix: string): Promise<string> {
-  const name = `${prefix}-${randomBytes(3).toString('hex')}`;
-  await kubectlOk(['create', 'namespace', name]);
-  await kubectlOk(['label', 'namespace', name, 'modelops.dev/test=true', 'pod-security.kubernetes.io/enforce=restricted']);
-  return name;
-}
+const apply = (...objects: object[]) => applyObjects(ns, ...objects);
 
-async function apply(...objects: object[]): Promise<void> {
-  await kubectlOk(['apply', '-f', '-'], { namespace: ns, input: objects.map((o) => dump(o)).join('---\n') });
-}
-
-async function getJson(args: string[]): Promise<any> {
-  const r = await kubectl([...args, '-o', 'json'], { namespace: ns });
-  return r.code === 0 ? JSON.parse(r.stdout) : undefined;
-}
+const getJson = (args: string[]) => getJsonIn(ns, args);
 
 /** A ModelVersion `<model>-v<n>` of the fixture model, claiming `aliases`. */
 function version(name: string, aliases: string[] = []) {
@@ -125,8 +112,8 @@ async function eventWith(name: string, reason: string, note?: RegExp): Promise<a
 
 before(async () => {
   digest = `sha256:${createHash('sha256').update(await readFile(FIXTURE)).digest('hex')}`;
-  opNs = await namespace('isvc-op');
-  ns = await namespace('isvc-work');
+  opNs = await suiteNamespace('isvc-op');
+  ns = await suiteNamespace('isvc-work');
   const { serviceAccount } = await installChartRbac(opNs, { watchNamespaces: [ns] });
   const kubeconfig = await serviceAccountKubeconfig(opNs, serviceAccount);
   op = await startOperator({

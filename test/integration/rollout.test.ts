@@ -8,10 +8,8 @@
 // first failed request to all traffic on stable is measured; a canary without data pauses, a
 // person promotes it, then aborts it; the Service provider sizes the canary by replica ratio.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { dump } from 'js-yaml';
-import { kubectl, kubectlOk } from '../support/cluster.ts';
+import { applyObjects, getJsonIn, kubectl, kubectlOk, suiteNamespace } from '../support/cluster.ts';
 import { startOperator, type OperatorProcess } from '../support/operator.ts';
 import { startPrometheus, type PrometheusServer } from '../support/prometheus.ts';
 import { installChartRbac, serviceAccountKubeconfig } from '../support/rbac.ts';
@@ -28,21 +26,9 @@ let prom: PrometheusServer;
 let runner: RevisionRunner;
 const loads: LoadGenerator[] = [];
 
-async function namespace(prefix: string): Promise<string> {
-  const name = `${prefix}-${randomBytes(3).toString('hex')}`;
-  await kubectlOk(['create', 'namespace', name]);
-  await kubectlOk(['label', 'namespace', name, 'modelops.dev/test=true']);
-  return name;
-}
+const apply = (...objects: object[]) => applyObjects(ns, ...objects);
 
-async function apply(...objects: object[]): Promise<void> {
-  await kubectlOk(['apply', '-f', '-'], { namespace: ns, input: objects.map((o) => dump(o)).join('---\n') });
-}
-
-async function getJson(args: string[]): Promise<any> {
-  const r = await kubectl([...args, '-o', 'json'], { namespace: ns });
-  return r.code === 0 ? JSON.parse(r.stdout) : undefined;
-}
+const getJson = (args: string[]) => getJsonIn(ns, args);
 
 function inferenceService(name: string, spec: Record<string, unknown>) {
   return { apiVersion: 'modelops.dev/v1alpha1', kind: 'InferenceService', metadata: { name }, spec };
@@ -94,8 +80,8 @@ const SHADOW_ANALYSIS = { ...ANALYSIS, window: '10s', inconclusiveLimit: 10 };
 const GATEWAY = { provider: 'GatewayAPI', gateway: { parentRefs: [{ name: 'edge' }], hostnames: ['weather.example'] } };
 
 before(async () => {
-  opNs = await namespace('rollout-op');
-  ns = await namespace('rollout-work');
+  opNs = await suiteNamespace('rollout-op', { restricted: false });
+  ns = await suiteNamespace('rollout-work', { restricted: false });
   const { serviceAccount } = await installChartRbac(opNs, { watchNamespaces: [ns] });
   kubeconfig = await serviceAccountKubeconfig(opNs, serviceAccount);
   prom = await startPrometheus([], { fileTargets: true });
@@ -219,6 +205,8 @@ describe('canary rollout through an HTTPRoute, judged by Prometheus', { timeout:
     assert.equal((await route('foggy'))[canary], undefined);
     const spec = (await getJson(['get', 'misvc', 'foggy'])).spec;
     assert.equal(spec.rollout.paused, false, 'the user\'s spec is left as written (the schema default only)');
+    const reasons = (await events('foggy')).map((e) => e.reason);
+    for (const r of ['RolloutPaused', 'RolloutResumed', 'ManualAction', 'RolledBack']) assert.ok(reasons.includes(r), `no ${r} event: ${reasons.join()}`);
   });
 });
 

@@ -1,6 +1,7 @@
 // What an integration test gets: the shared control plane's kubeconfig, a namespace of its
 // own (deleted after the test), and kubectl exactly as a user would run it.
 import { spawn } from 'node:child_process';
+import { dump } from 'js-yaml';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -78,4 +79,27 @@ export async function testNamespace(t: TestContext, prefix = 'test'): Promise<st
     });
   });
   return name;
+}
+
+/**
+ * Creates a namespace for a whole test file (deleted by the file's own after hook), labelled
+ * as a test namespace and, unless `restricted` is false, enforcing the restricted Pod Security profile.
+ */
+export async function suiteNamespace(prefix: string, opts: { restricted?: boolean } = {}): Promise<string> {
+  const name = `${prefix}-${randomBytes(3).toString('hex')}`;
+  await kubectlOk(['create', 'namespace', name]);
+  const labels = ['modelops.dev/test=true', ...(opts.restricted === false ? [] : ['pod-security.kubernetes.io/enforce=restricted'])];
+  await kubectlOk(['label', 'namespace', name, ...labels]);
+  return name;
+}
+
+/** `kubectl apply` of the objects, as YAML, into `namespace`. */
+export async function applyObjects(namespace: string, ...objects: object[]): Promise<void> {
+  await kubectlOk(['apply', '-f', '-'], { namespace, input: objects.map((o) => dump(o)).join('---\n') });
+}
+
+/** `kubectl get … -o json` in `namespace`, parsed; undefined when kubectl fails (e.g. not found). */
+export async function getJsonIn(namespace: string, args: string[]): Promise<any> {
+  const r = await kubectl([...args, '-o', 'json'], { namespace });
+  return r.code === 0 ? JSON.parse(r.stdout) : undefined;
 }

@@ -252,6 +252,13 @@ export class InferenceServiceReconciler implements Reconciler {
       history,
       acknowledged: { promote: annotations[ANNOTATION_PROMOTE], abort: annotations[ANNOTATION_ABORT] },
     };
+    // A hold beginning or ending is worth an Event of its own: people wait on it.
+    const was = isvc.status?.phase;
+    if (decision.phase === 'Paused' && was !== 'Paused' && decision.progress) {
+      (decision.events ??= []).push({ type: 'Normal', reason: Reasons.RolloutPaused, action: 'Pause', note: decision.progress.message });
+    } else if (was === 'Paused' && decision.phase === 'Progressing') {
+      (decision.events ??= []).push({ type: 'Normal', reason: Reasons.RolloutResumed, action: 'Resume', note: `the rollout of revision ${desired?.name} (${desired?.modelVersion}) goes on` });
+    }
     for (const e of decision.events ?? []) {
       log.info({ reason: e.reason }, e.note);
       await this.#d.events.record(isvc, e.type, e.reason, e.action, e.note);

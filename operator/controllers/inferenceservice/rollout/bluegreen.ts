@@ -15,9 +15,8 @@ import { parseDuration } from '../../../runtime/duration.ts';
 import { Reasons } from '../../../runtime/events.ts';
 import { verdict, verdictPolicy } from '../analysis/decide.ts';
 import { measurementsOf } from '../analysis/run.ts';
-import { ANALYSIS_DEFAULTS } from '../analysis/queries.ts';
 import { currentStep } from './canary.ts';
-import { label, lastRoundPassed, rollBack, rollout, stayRolledBack } from './common.ts';
+import { analysisText, label, lastRoundPassed, nextAnalysis, rollBack, rollout, stayRolledBack } from './common.ts';
 import { recreate } from './recreate.ts';
 import type { RolloutContext, RolloutDecision, RolloutEvent, RolloutStrategy } from './strategy.ts';
 
@@ -119,11 +118,8 @@ export const blueGreen: RolloutStrategy = {
       };
     }
 
-    const interval = parseDuration(isvc.spec.rollout?.analysis?.interval ?? ANALYSIS_DEFAULTS.interval);
-    const taken = measurementsOf(ctx.history, desired.name, 0);
-    const last = taken.reduce((t, m) => Math.max(t, Date.parse(m.time)), step.startMs);
     const where = `preview revision ${label(desired)} is ready at the Service ${isvc.metadata.name}-preview; ${label(serving)} serves all traffic`;
-    const analysis = !analysing ? 'no analysis (the operator has no --prometheus-url)' : !v ? 'analysis pending' : `analysis: ${v.message}`;
+    const analysis = analysisText(analysing, v);
     return {
       serve: serving.name,
       preview: desired.name,
@@ -132,7 +128,7 @@ export const blueGreen: RolloutStrategy = {
       phase: hold ? 'Paused' : 'Progressing',
       acted: {},
       events,
-      analyse: analysing ? { revision: desired.name, step: 0, inMs: Math.max(0, last + interval - now) } : undefined,
+      analyse: analysing ? nextAnalysis(ctx, desired.name, step, now) : undefined,
       requeueAfterMs,
       progress: hold ? { status: 'True', reason: Reasons.RolloutPaused, message: `${where}; ${hold}` } : { status: 'True', reason: Reasons.RolloutProgressing, message: `${where}; ${analysis}` },
     };

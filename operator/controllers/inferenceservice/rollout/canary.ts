@@ -16,8 +16,7 @@ import { parseDuration } from '../../../runtime/duration.ts';
 import { Reasons } from '../../../runtime/events.ts';
 import { verdict, verdictPolicy } from '../analysis/decide.ts';
 import { measurementsOf } from '../analysis/run.ts';
-import { ANALYSIS_DEFAULTS } from '../analysis/queries.ts';
-import { label, lastRoundPassed, rollBack, rollout, stayRolledBack } from './common.ts';
+import { analysisText, label, lastRoundPassed, nextAnalysis, rollBack, rollout, stayRolledBack } from './common.ts';
 import { recreate } from './recreate.ts';
 import type { RolloutContext, RolloutDecision, RolloutEvent, RolloutStrategy } from './strategy.ts';
 
@@ -27,14 +26,6 @@ export function currentStep(isvc: InferenceService, canary: string, now: number)
   const start = s?.stepStartTime ? Date.parse(s.stepStartTime) : NaN;
   if (s?.canaryRevision?.name === canary && s.currentStep !== undefined && Number.isFinite(start)) return { index: s.currentStep, startMs: start };
   return { index: 0, startMs: now };
-}
-
-/** Milliseconds from `startMs` until the next measurement of this step: the first one interval after the step began. */
-function nextMeasurementIn(isvc: InferenceService, ctx: RolloutContext, revision: string, step: { index: number; startMs: number }, now: number): number {
-  const interval = parseDuration(isvc.spec.rollout?.analysis?.interval ?? ANALYSIS_DEFAULTS.interval);
-  const taken = measurementsOf(ctx.history, revision, step.index);
-  const last = taken.reduce((t, m) => Math.max(t, Date.parse(m.time)), step.startMs);
-  return Math.max(0, last + interval - now);
 }
 
 export const canary: RolloutStrategy = {
@@ -105,9 +96,9 @@ export const canary: RolloutStrategy = {
     }
 
     const weight = steps[step.index]!.weight;
-    const analyse = analysing ? { revision: desired.name, step: step.index, inMs: nextMeasurementIn(isvc, ctx, desired.name, step, now) } : undefined;
+    const analyse = analysing ? nextAnalysis(ctx, desired.name, step, now) : undefined;
     const where = `step ${step.index + 1}/${steps.length}: ${weight}% of traffic to revision ${label(desired)}, the rest to ${label(serving)}`;
-    const analysis = !analysing ? 'no analysis (the operator has no --prometheus-url)' : advance || !v ? 'analysis pending' : `analysis: ${v.message}`;
+    const analysis = analysisText(analysing, advance ? undefined : v);
     return {
       serve: serving.name,
       canary: { name: desired.name, weight },

@@ -2,8 +2,11 @@
 // one, which may be rolled back (by analysis or by hand) and then stays rolled back until the
 // spec asks for another revision or a person retries it.
 import type { RevisionState } from '../revision.ts';
+import { parseDuration } from '../../../runtime/duration.ts';
 import { Reasons } from '../../../runtime/events.ts';
+import type { AnalysisVerdict } from '../analysis/decide.ts';
 import { measurementsOf } from '../analysis/run.ts';
+import { ANALYSIS_DEFAULTS } from '../analysis/queries.ts';
 import type { RolloutContext, RolloutDecision } from './strategy.ts';
 
 export function label(r: RevisionState): string {
@@ -75,4 +78,20 @@ export function lastRoundPassed(ctx: RolloutContext, revision: string, step: num
   if (!taken.length) return false;
   const newest = taken.reduce((t, m) => (m.time > t ? m.time : t), '');
   return taken.filter((m) => m.time === newest).every((m) => m.result === 'Successful');
+}
+
+/**
+ * The measurement of `revision` at `step` that is due next: one interval after the newest one,
+ * or after the step began (so the revision has had its traffic for a whole interval).
+ */
+export function nextAnalysis(ctx: RolloutContext, revision: string, step: { index: number; startMs: number }, now: number): { revision: string; step: number; inMs: number } {
+  const interval = parseDuration(ctx.isvc.spec.rollout?.analysis?.interval ?? ANALYSIS_DEFAULTS.interval);
+  const last = measurementsOf(ctx.history, revision, step.index).reduce((t, m) => Math.max(t, Date.parse(m.time)), step.startMs);
+  return { revision, step: step.index, inMs: Math.max(0, last + interval - now) };
+}
+
+/** How analysis stands, for the Progressing message. */
+export function analysisText(analysing: boolean, v: AnalysisVerdict | undefined): string {
+  if (!analysing) return 'no analysis (the operator has no --prometheus-url)';
+  return v ? `analysis: ${v.message}` : 'analysis pending';
 }

@@ -9,9 +9,8 @@ import { parseDuration } from '../../../runtime/duration.ts';
 import { Reasons } from '../../../runtime/events.ts';
 import { verdict, verdictPolicy } from '../analysis/decide.ts';
 import { measurementsOf } from '../analysis/run.ts';
-import { ANALYSIS_DEFAULTS } from '../analysis/queries.ts';
 import { currentStep } from './canary.ts';
-import { label, lastRoundPassed, rollBack, rollout, stayRolledBack } from './common.ts';
+import { analysisText, label, lastRoundPassed, nextAnalysis, rollBack, rollout, stayRolledBack } from './common.ts';
 import { recreate } from './recreate.ts';
 import { providerOf } from './traffic.ts';
 import type { RolloutContext, RolloutDecision, RolloutEvent, RolloutStrategy } from './strategy.ts';
@@ -71,11 +70,8 @@ export const shadow: RolloutStrategy = {
     else if (v?.phase === 'Inconclusive') hold = `analysis is inconclusive: ${v.message}; annotate modelops.dev/promote to switch or modelops.dev/abort to drop it`;
     else if (left <= 0 && compared) hold = `the comparison passed over ${settings.duration}; annotate modelops.dev/promote to switch to it, or modelops.dev/abort to drop it`;
 
-    const interval = parseDuration(isvc.spec.rollout?.analysis?.interval ?? ANALYSIS_DEFAULTS.interval);
-    const taken = measurementsOf(ctx.history, desired.name, 0);
-    const last = taken.reduce((t, m) => Math.max(t, Date.parse(m.time)), step.startMs);
     const where = `revision ${label(desired)} gets a copy of ${mirror.percent}% of the requests; ${label(serving)} answers all of them`;
-    const analysis = !analysing ? 'no analysis (the operator has no --prometheus-url)' : !v ? 'analysis pending' : `analysis: ${v.message}`;
+    const analysis = analysisText(analysing, v);
     return {
       serve: serving.name,
       mirror,
@@ -84,7 +80,7 @@ export const shadow: RolloutStrategy = {
       phase: hold ? 'Paused' : 'Progressing',
       acted: {},
       events,
-      analyse: analysing ? { revision: desired.name, step: 0, inMs: Math.max(0, last + interval - now) } : undefined,
+      analyse: analysing ? nextAnalysis(ctx, desired.name, step, now) : undefined,
       requeueAfterMs: left > 0 ? left : undefined,
       progress: hold ? { status: 'True', reason: Reasons.RolloutPaused, message: `${where}; ${hold}` } : { status: 'True', reason: Reasons.RolloutProgressing, message: `${where}; ${analysis}; ${Math.max(0, Math.ceil(left / 1000))}s of comparison left` },
     };
