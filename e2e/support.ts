@@ -22,6 +22,8 @@ export async function startCluster(): Promise<Cluster> {
   try {
     await run(join(REPO_ROOT, 'hack/node.sh'), ['up', '--dir', dir], { maxBuffer: 16 << 20 });
   } catch (err) {
+    // What did start (containerd, CoreDNS, the bridge) is stopped with the node.
+    await run(join(REPO_ROOT, 'hack/node.sh'), ['down', '--dir', dir]).catch(() => undefined);
     await stopControlPlane(dir);
     throw new Error(`hack/node.sh up failed: ${(err as { stderr?: string }).stderr ?? err}`);
   }
