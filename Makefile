@@ -38,7 +38,7 @@ node_modules/.installed: package.json package-lock.json
 ##@ Main job
 
 .PHONY: demo
-demo: setup deps k8s helm s3 ## The Seattle weather pipeline on a local cluster (a real node as root): ingest, train, register, serve, predict.
+demo: setup deps k8s helm s3 coredns prometheus ## The Seattle weather pipeline on a local cluster (a real node with cluster DNS and Prometheus, as root): ingest, train, register, serve, predict.
 	hack/demo.sh
 
 .PHONY: up
@@ -46,7 +46,8 @@ up: setup k8s ## Start the local control plane only (state in _output/cluster).
 	hack/control-plane.sh up --dir $(CLUSTER_DIR)
 
 .PHONY: down
-down: ## Stop the local cluster (node, S3 store, control plane) and remove its state.
+down: ## Stop the local cluster (Prometheus, node with its CoreDNS, S3 store, control plane) and remove its state.
+	hack/prometheus.sh down --dir $(CLUSTER_DIR)
 	hack/node.sh down --dir $(CLUSTER_DIR)
 	hack/s3-server.sh down --dir $(CLUSTER_DIR)/s3
 	hack/control-plane.sh down --dir $(CLUSTER_DIR)
@@ -77,6 +78,14 @@ k8s: ## Build the pinned Kubernetes and etcd binaries (cached in ~/.cache/modelo
 helm: ## Build the pinned Helm from the Go module proxy (cached in ~/.cache/modelops by version).
 	hack/build-helm.sh >/dev/null
 
+.PHONY: coredns
+coredns: ## Build the pinned CoreDNS, the node's cluster DNS, from the Go module proxy (cached in ~/.cache/modelops by version).
+	hack/build-coredns.sh >/dev/null
+
+.PHONY: prometheus
+prometheus: ## Build the pinned Prometheus with Kubernetes discovery from the Go module proxy (cached in ~/.cache/modelops by version).
+	hack/build-prometheus.sh >/dev/null
+
 .PHONY: s3
 s3: ## Build the pinned S3-compatible server, versitygw (cached in ~/.cache/modelops by version).
 	hack/build-s3.sh
@@ -95,7 +104,7 @@ test-chart: setup deps helm ## Chart tests without a cluster: helm lint/template
 	node --test --test-reporter=spec 'test/chart/**/*.test.ts'
 
 .PHONY: test-e2e
-test-e2e: setup deps k8s helm ## End-to-end stories on a real node (kubelet, containerd, runc); needs root.
+test-e2e: setup deps k8s helm coredns prometheus ## End-to-end stories on a real node (kubelet, containerd, runc, CoreDNS, Prometheus); needs root.
 	hack/build-k8s.sh kubelet kube-proxy
 	node --test --test-reporter=spec --test-concurrency=1 'e2e/**/*.test.ts'
 

@@ -22,6 +22,8 @@ export async function startCluster(): Promise<Cluster> {
   try {
     await run(join(REPO_ROOT, 'hack/node.sh'), ['up', '--dir', dir], { maxBuffer: 16 << 20 });
   } catch (err) {
+    // What did start (containerd, CoreDNS, the bridge) is stopped with the node.
+    await run(join(REPO_ROOT, 'hack/node.sh'), ['down', '--dir', dir]).catch(() => undefined);
     await stopControlPlane(dir);
     throw new Error(`hack/node.sh up failed: ${(err as { stderr?: string }).stderr ?? err}`);
   }
@@ -29,10 +31,24 @@ export async function startCluster(): Promise<Cluster> {
     dir,
     kubeconfig: cp.kubeconfig,
     stop: async () => {
+      await run(join(REPO_ROOT, 'hack/prometheus.sh'), ['down', '--dir', dir]).catch(() => undefined);
       await run(join(REPO_ROOT, 'hack/node.sh'), ['down', '--dir', dir]).catch(() => undefined);
       await stopControlPlane(dir);
     },
   };
+}
+
+/**
+ * Starts the cluster's Prometheus (hack/prometheus.sh: Kubernetes discovery of the model server
+ * Pods) on the node IP and returns its URL; cluster.stop() stops it too.
+ */
+export async function startClusterPrometheus(cluster: Cluster, scrapeInterval = '1s'): Promise<string> {
+  try {
+    const { stdout } = await run(join(REPO_ROOT, 'hack/prometheus.sh'), ['up', '--dir', cluster.dir, '--scrape-interval', scrapeInterval], { maxBuffer: 16 << 20 });
+    return stdout.trim().split('\n').at(-1)!;
+  } catch (err) {
+    throw new Error(`hack/prometheus.sh up failed: ${(err as { stderr?: string }).stderr ?? err}`);
+  }
 }
 
 /** Builds a static Go program into an image FROM scratch (cached by source hash) and loads it into the node. */

@@ -2,14 +2,15 @@
 # The main job: a control plane (local, or the current kube context with --current-context),
 # the modelops API installed, and the Seattle weather pipeline applied and shown.
 #
-# Locally, as root (containerd, runc and the bridge network need it), it adds a real node,
-# an S3-compatible store reachable from Pods, builds the operator, trainer and server images,
-# installs the Helm chart, and runs the pipeline for real: the Dataset's ingest Job, the
-# TrainingJob's training Job, the ModelVersion registered and verified, promoted to
-# production and served by the InferenceService's server Pods, and a prediction sent to it
-# from this machine through the Service's ClusterIP. Without root it starts the control
-# plane only, runs the operator as a local process and shows the API and what the operator
-# reconciles without Pods (Jobs stay Pending: there is no node).
+# Locally, as root (containerd, runc and the bridge network need it), it adds a real node
+# (with CoreDNS as its cluster DNS), Prometheus discovering the model server Pods (its URL is
+# the operator's --prometheus-url), an S3-compatible store reachable from Pods, builds the
+# operator, trainer and server images, installs the Helm chart, and runs the pipeline for
+# real: the Dataset's ingest Job, the TrainingJob's training Job, the ModelVersion registered
+# and verified, promoted to production and served by the InferenceService's server Pods, and
+# a prediction sent to it from this machine through the Service's ClusterIP. Without root it
+# starts the control plane only, runs the operator as a local process and shows the API and
+# what the operator reconciles without Pods (Jobs stay Pending: there is no node).
 # With --current-context the operator is not started: install it with the Helm chart.
 #
 # usage: hack/demo.sh [--current-context] [--namespace NS] [--no-node]
@@ -83,10 +84,14 @@ if $node; then
   if [[ -f "$CLUSTER_DIR/node/kubelet.pid" ]] && kill -0 "$(cat "$CLUSTER_DIR/node/kubelet.pid")" 2>/dev/null; then
     step "reusing the node in $CLUSTER_DIR/node"
   else
-    step "adding a real node: kubelet + containerd + runc + bridge CNI + kube-proxy"
+    step "adding a real node: kubelet + containerd + runc + bridge CNI + kube-proxy + cluster DNS (CoreDNS)"
     "$HACK_DIR/build-k8s.sh" kubelet kube-proxy >/dev/null
     "$HACK_DIR/node.sh" up --dir "$CLUSTER_DIR"
   fi
+
+  step "starting Prometheus: it discovers the model server Pods through the API and scrapes their /metrics"
+  prom_url="$("$HACK_DIR/prometheus.sh" up --dir "$CLUSTER_DIR")"
+  printf '  %s (the operator reads rollout evidence there)\n' "$prom_url" >&2
 
   S3_DIR="$CLUSTER_DIR/s3"
   step "starting the S3-compatible store (versitygw) where Pods reach it, with the sample data"
@@ -115,6 +120,7 @@ if $node; then
 image: {pullPolicy: Never}
 artifactStore: s3://modelops-artifacts
 artifactStoreSecret: modelops-s3
+prometheusUrl: $prom_url
 extraEnv:
 $(for k in AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_REGION; do
     printf '  - {name: %s, valueFrom: {secretKeyRef: {name: modelops-s3, key: %s}}}\n' "$k" "$k"; done)
@@ -165,6 +171,7 @@ VALUES
     || die "the prediction failed: $answer"
   printf '  → %s\n' "$answer" >&2
   predict_hint="  curl -H 'content-type: application/json' $predict_url -d '{\"inputs\": [...]}'   # a prediction, from this machine"$'\n'
+  predict_hint+="  curl -sG $prom_url/api/v1/query --data-urlencode 'query=sum by (revision) (modelops_inference_requests_total)'   # requests per revision, as Prometheus scraped them"$'\n'
 
   step "step 5: the DriftMonitor (its runs read Prometheus, which this cluster does not run yet: they report PrometheusUnavailable)"
   kubectl apply --server-side --field-manager=modelops -n "$ns" -f "$REPO_ROOT/examples/seattle-weather/05-driftmonitor.yaml"
@@ -217,5 +224,5 @@ Done in $((SECONDS - t0))s. Look around:
 $( $use_current || echo "  eval \"\$(hack/control-plane.sh env --dir $CLUSTER_DIR)\"" )
   kubectl get modelops -n $ns
   kubectl explain inferenceservice.spec.rollout
-${predict_hint}$( $use_current || echo "Stop the cluster (node, S3 store, control plane) with: make down" )
+${predict_hint}$( $use_current || echo "Stop the cluster (Prometheus, node, S3 store, control plane) with: make down" )
 MSG

@@ -12,6 +12,8 @@ MODELOPS_CACHE="${MODELOPS_CACHE:-$HOME/.cache/modelops}"
 K8S_BIN_DIR="$MODELOPS_CACHE/kubernetes/$KUBERNETES_VERSION/bin"
 ETCD_BIN_DIR="$MODELOPS_CACHE/etcd/$ETCD_VERSION/bin"
 HELM_BIN_DIR="$MODELOPS_CACHE/helm/$HELM_VERSION/bin"
+COREDNS_BIN_DIR="$MODELOPS_CACHE/coredns/$COREDNS_VERSION/bin"
+PROMETHEUS_BIN_DIR="$MODELOPS_CACHE/prometheus/$PROMETHEUS_VERSION/bin"
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 warn() { printf '\033[1;33mwarning:\033[0m %s\n' "$*" >&2; }
@@ -31,4 +33,31 @@ stop_pid() {
   for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   kill -KILL "$pid" 2>/dev/null || true
   rm -f "$f"
+}
+
+# Writes OUT.crt, OUT.key and OUT.kubeconfig: a client identity CN (in group ORG when given)
+# signed by the local control plane's CA in CLUSTER_DIR, for a host process that reads the API.
+client_kubeconfig() {
+  local cluster_dir="$1" out="$2" cn="$3" org="${4:-}" subj server
+  subj="${org:+/O=$org}/CN=$cn"
+  openssl req -newkey rsa:2048 -nodes -subj "$subj" -keyout "$out.key" -out "$out.csr" 2>/dev/null
+  printf 'extendedKeyUsage=clientAuth\n' >"$out.ext"
+  openssl x509 -req -in "$out.csr" -CA "$cluster_dir/pki/ca.crt" -CAkey "$cluster_dir/pki/ca.key" -CAcreateserial \
+    -days 30 -extfile "$out.ext" -out "$out.crt" 2>/dev/null
+  rm -f "$out.csr" "$out.ext"
+  server="$(awk '/server:/ {print $2; exit}' "$cluster_dir/admin.kubeconfig")"
+  cat >"$out.kubeconfig" <<KC
+apiVersion: v1
+kind: Config
+clusters:
+- name: local
+  cluster: {server: $server, certificate-authority: $cluster_dir/pki/ca.crt}
+users:
+- name: $cn
+  user: {client-certificate: $out.crt, client-key: $out.key}
+contexts:
+- name: local
+  context: {cluster: local, user: $cn}
+current-context: local
+KC
 }

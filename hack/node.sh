@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A real node for the local control plane: kubelet (same pinned build) on containerd and runc
-# from Debian, with a bridge CNI network. Pods really run, as containers.
+# from Debian, with a bridge CNI network, kube-proxy, and cluster DNS (CoreDNS on the node IP,
+# hack/cluster-dns.sh). Pods really run, as containers, and resolve Service names.
 #
 # usage: hack/node.sh up   [--dir DIR]   add the node to the control plane running from DIR
 #        hack/node.sh down [--dir DIR]   stop the kubelet and containerd, remove the node's state
@@ -127,6 +128,10 @@ TOML
   wait_for containerd 30 "${CTR[@]}" version
   pause_image
 
+  # Cluster DNS before the first Pod: the kubelet writes the node IP into every Pod's
+  # resolv.conf, and CoreDNS answers there (a host process; see docs/cluster.md).
+  "$HACK_DIR/cluster-dns.sh" up --dir "$DIR"
+
   # The kubelet's identity: system:node:<name> in system:nodes, authorised by the Node authorizer.
   openssl req -newkey rsa:2048 -nodes -subj "/O=system:nodes/CN=system:node:$NODE_NAME" \
     -keyout "$NODE_DIR/kubelet.key" -out "$NODE_DIR/kubelet.csr" 2>/dev/null
@@ -167,7 +172,7 @@ authentication:
   x509: {clientCAFile: $pki/ca.crt}
 authorization: {mode: AlwaysAllow}
 clusterDomain: cluster.local
-clusterDNS: [10.0.0.10]
+clusterDNS: [$NODE_IP]
 resolvConf: /etc/resolv.conf
 staticPodPath: ""
 enforceNodeAllocatable: []
@@ -198,10 +203,12 @@ CFG
     --metrics-bind-address="127.0.0.1:$(free_port)" --healthz-bind-address="127.0.0.1:$(free_port)" --v=1 \
     >"$NODE_DIR/kube-proxy.log" 2>&1 </dev/null &
   echo $! >"$NODE_DIR/kube-proxy.pid"
-  log "node $NODE_NAME is Ready: Pods run as containers, Services route through kube-proxy"
+  log "node $NODE_NAME is Ready: Pods run as containers, Services route through kube-proxy, names resolve through CoreDNS on $NODE_IP"
 }
 
 down() {
+  # CoreDNS first: it may run without the rest (a node that failed to start).
+  "$HACK_DIR/cluster-dns.sh" down --dir "$DIR"
   [[ -d "$NODE_DIR" ]] || { log "no node runs from $DIR"; return; }
   stop_pid "$NODE_DIR/kube-proxy.pid"
   stop_pid "$NODE_DIR/kubelet.pid"
