@@ -90,6 +90,10 @@ prometheus: ## Build the pinned Prometheus with Kubernetes discovery from the Go
 s3: ## Build the pinned S3-compatible server, versitygw (cached in ~/.cache/modelops by version).
 	hack/build-s3.sh
 
+.PHONY: gateway
+gateway: ## Build the pinned Traefik, the local clusters' Gateway API implementation (cached in ~/.cache/modelops by version).
+	hack/build-traefik.sh >/dev/null
+
 ##@ Tests
 
 .PHONY: test

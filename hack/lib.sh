@@ -14,6 +14,7 @@ ETCD_BIN_DIR="$MODELOPS_CACHE/etcd/$ETCD_VERSION/bin"
 HELM_BIN_DIR="$MODELOPS_CACHE/helm/$HELM_VERSION/bin"
 COREDNS_BIN_DIR="$MODELOPS_CACHE/coredns/$COREDNS_VERSION/bin"
 PROMETHEUS_BIN_DIR="$MODELOPS_CACHE/prometheus/$PROMETHEUS_VERSION/bin"
+TRAEFIK_BIN_DIR="$MODELOPS_CACHE/traefik/$TRAEFIK_VERSION/bin"
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 warn() { printf '\033[1;33mwarning:\033[0m %s\n' "$*" >&2; }
