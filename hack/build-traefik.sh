@@ -97,14 +97,14 @@ GO
 # In the wrapper: the DNS providers of lego whose dependencies cannot be downloaded are left
 # out of a copy of lego's provider registry, which then replaces lego.
 drop_unavailable_dns_providers() {
-  local reg=github.com/go-acme/lego/v5/providers/dns broken lego
-  broken="$(go list -e -f '{{if .DepsErrors}}{{.ImportPath}}{{end}}' "$reg/..." 2>/dev/null |
-    sed -n "s|^$reg/\([a-z0-9]*\)$|\1|p")"
-  [[ -n "$broken" ]] || return 0
-  warn "lego DNS providers left out (their SDKs are not on $(go env GOPROXY)): $(tr '\n' ' ' <<<"$broken")"
+  local reg=github.com/go-acme/lego/v5/providers/dns broken=() lego
+  mapfile -t broken < <(go list -e -f '{{if .DepsErrors}}{{.ImportPath}}{{end}}' "$reg/..." 2>/dev/null |
+    sed -n "s|^$reg/\([a-z0-9]*\)$|\1|p")
+  ((${#broken[@]} > 0)) || return 0
+  warn "lego DNS providers left out (their SDKs are not on $(go env GOPROXY)): ${broken[*]}"
   lego="$(go list -m -f '{{.Dir}}' github.com/go-acme/lego/v5)"
   rm -rf lego && cp -r "$lego" lego && chmod -R u+w lego
-  python3 - lego/providers/dns/zz_gen_dns_providers.go $broken <<'PY'
+  python3 - lego/providers/dns/zz_gen_dns_providers.go "${broken[@]}" <<'PY'
 import re, sys
 path, drop = sys.argv[1], sys.argv[2:]
 src = open(path).read()
