@@ -6,7 +6,8 @@
 // endpoints). Stories: an 80/20 route splits 1000 requests within a binomial tolerance; a
 // change to 0/100 (and back) is applied in a measured time, which bounds a rollout's rollback;
 // a RequestMirror filter, which Traefik does not support, fails its rule with 500s and copies
-// nothing (so the operator must not use it with Traefik).
+// nothing (so the operator's Shadow strategy, which puts that filter on its route, cannot run
+// behind Traefik 3.7).
 // Skipped when Traefik is not built: `make gateway`.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -232,7 +233,8 @@ describe(`Gateway API through Traefik ${TRAEFIK_VERSION}`, { skip }, () => {
     await waitFor('the split route all on b', async () => (await sendRequests(`${gatewayUrl}/mirrored/x`, 20)).b === 20, 30_000, 50);
     await apply(route('mirrored', {
       matches: [{ path: { type: 'PathPrefix', value: '/mirrored' } }],
-      filters: [{ type: 'RequestMirror', requestMirror: { backendRef: { name: 'mirror', port: 80 } } }],
+      // The filter as the operator's Shadow strategy writes it (rollout/traffic.ts).
+      filters: [{ type: 'RequestMirror', requestMirror: { backendRef: { kind: 'Service', name: 'mirror', port: 80 }, percent: 50 } }],
       backendRefs: [{ name: 'a', port: 80 }],
     }));
     await waitFor('the mirrored route seen by Traefik', async () => (await routeCondition('mirrored', 'Accepted')) !== undefined, 30_000);
