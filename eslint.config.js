@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.tools/**', '**/.venv/**', 'runtime-images/**/node_modules/**', 'charts/**'] },
+  { ignores: ['node_modules/**', '.tools/**', '**/.venv/**', 'runtime-images/**/node_modules/**', 'charts/**', '_output/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

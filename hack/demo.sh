@@ -173,8 +173,47 @@ VALUES
   predict_hint="  curl -H 'content-type: application/json' $predict_url -d '{\"inputs\": [...]}'   # a prediction, from this machine"$'\n'
   predict_hint+="  curl -sG $prom_url/api/v1/query --data-urlencode 'query=sum by (revision) (modelops_inference_requests_total)'   # requests per revision, as Prometheus scraped them"$'\n'
 
-  step "step 5: the DriftMonitor (its runs read Prometheus, which this cluster does not run yet: they report PrometheusUnavailable)"
+  NODE_BIN="$("$HACK_DIR/ensure-node.sh")"
+  traffic() { "$NODE_BIN/node" "$REPO_ROOT/hack/demo-traffic.ts" --url "$predict_url" "$@"; }
+
+  step "step 5: the DriftMonitor — 400 winter days of live traffic, compared with the training data"
   kubectl apply --server-side --field-manager=modelops -n "$ns" -f "$REPO_ROOT/examples/seattle-weather/05-driftmonitor.yaml"
+  traffic --months 12,1,2 --count 400 --rps 25
+  # Prometheus scrapes every 5 s: wait until it has seen them, then run the monitor now
+  # (its schedule is every 30 minutes) by annotation.
+  for _ in $(seq 1 30); do
+    seen="$(curl -sG "$prom_url/api/v1/query" --data-urlencode "query=sum(modelops_inference_requests_total{namespace=\"$ns\"})" | sed -n 's/.*"value":\[[^,]*,"\([0-9.]*\)".*/\1/p')"
+    [[ "${seen%.*}" -ge 400 ]] 2>/dev/null && break
+    sleep 2
+  done
+  kubectl annotate mdm seattle-weather -n "$ns" --overwrite "modelops.dev/run=$(date +%s)" >/dev/null
+  wait_phase mdm seattle-weather "Drifted NoDrift InsufficientData" Failed 120
+  kubectl get mdm seattle-weather -n "$ns"
+  kubectl get mdm seattle-weather -n "$ns" -o jsonpath='{range .status.features[*]}  {.name}: {.method} {.statistic} (threshold {.threshold}, {.samples} samples) → {.verdict}{"\n"}{end}' >&2
+
+  retrain="$(kubectl get mdm seattle-weather -n "$ns" -o jsonpath='{.status.retrainingJob}')"
+  if [[ -n "$retrain" ]]; then
+    # The example's canary pauses 2 and 5 minutes; the demo shortens them (a user would not).
+    kubectl patch misvc seattle-weather -n "$ns" --type merge -p '{"spec":{"rollout":{"canary":{"steps":[{"weight":50,"pause":{"duration":"40s"}},{"weight":100}]},"analysis":{"interval":"10s","window":"30s"}}}}' >/dev/null
+    step "step 6: drift started a retraining ($retrain): a new ModelVersion takes the production alias and rolls out by canary"
+    wait_phase mtj "$retrain" Succeeded "Failed Rejected" 600
+    mv2="$(kubectl get mtj "$retrain" -n "$ns" -o jsonpath='{.status.modelVersion}')"
+    kubectl get mv -n "$ns"
+    step "the canary of $mv2: traffic keeps flowing while Prometheus judges it step by step (the demo's pauses: 40 s)"
+    traffic --seconds 240 --rps 15 >"$CLUSTER_DIR/demo-traffic.log" 2>&1 &
+    traffic_pid=$!
+    last="" deadline=$((SECONDS + 240))
+    while ((SECONDS < deadline)); do
+      now="$(kubectl get misvc seattle-weather -n "$ns" -o jsonpath='{.status.phase} {.status.servingModelVersion} canary={.status.canaryRevision.modelVersion} weight={.status.canaryWeight}|{.status.conditions[?(@.type=="Progressing")].message}')"
+      [[ "$now" != "$last" ]] && printf '  %s\n' "${now/|/ — }" >&2 && last="$now"
+      [[ "$now" == "Healthy $mv2 "* || "$now" == RolledBack* ]] && break
+      sleep 3
+    done
+    kill "$traffic_pid" 2>/dev/null || true
+    kubectl get misvc seattle-weather -n "$ns"
+    kubectl get misvc seattle-weather -n "$ns" -o jsonpath='{range .status.analysis[0:4]}  {.time} {.message}{"\n"}{end}' >&2
+    [[ "$(kubectl get misvc seattle-weather -n "$ns" -o jsonpath='{.status.servingModelVersion}')" == "$mv2" ]] || die "the canary of $mv2 was not promoted (kubectl describe misvc seattle-weather -n $ns)"
+  fi
 else
   step "applying the Seattle weather pipeline to namespace $ns"
   kubectl apply --server-side --field-manager=modelops -n "$ns" -f "$REPO_ROOT/examples/seattle-weather"

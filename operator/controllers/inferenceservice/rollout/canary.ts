@@ -97,7 +97,8 @@ export const canary: RolloutStrategy = {
 
     const weight = steps[step.index]!.weight;
     const analyse = analysing ? nextAnalysis(ctx, desired.name, step, now) : undefined;
-    const where = `step ${step.index + 1}/${steps.length}: ${weight}% of traffic to revision ${label(desired)}, the rest to ${label(serving)}`;
+    const rest = weight < 100 ? `, the rest to ${label(serving)}` : ` (${label(serving)} still runs)`;
+    const where = `step ${step.index + 1}/${steps.length}: ${weight}% of traffic to revision ${label(desired)}${rest}`;
     const analysis = analysisText(analysing, advance ? undefined : v);
     return {
       serve: serving.name,
