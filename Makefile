@@ -38,7 +38,7 @@ node_modules/.installed: package.json package-lock.json
 ##@ Main job
 
 .PHONY: demo
-demo: setup deps k8s helm s3 coredns prometheus ## The Seattle weather pipeline on a local cluster (a real node with cluster DNS and Prometheus, as root): ingest, train, register, serve, predict.
+demo: setup deps k8s helm s3 coredns prometheus ## The Seattle weather pipeline on a local cluster (a real node with cluster DNS and Prometheus, as root): ingest, train, serve, drift, retrain, canary.
 	hack/demo.sh
 
 .PHONY: up
