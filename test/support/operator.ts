@@ -77,12 +77,19 @@ export async function startOperator(opts: { kubeconfig: string; args?: string[];
     { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', ...opts.env } },
   );
   const op = new OperatorProcess(child);
-  const started = await Promise.race([
-    op.waitForLog(/modelops operator starting/, 20_000),
-    op.exited.then((code) => {
-      throw new Error(`operator exited with ${code} at start: ${op.stderr.join('')}`);
-    }),
-  ]);
+  let started: LogLine;
+  try {
+    started = await Promise.race([
+      op.waitForLog(/modelops operator starting/, 20_000),
+      op.exited.then((code) => {
+        throw new Error(`operator exited with ${code} at start: ${op.stderr.join('')}`);
+      }),
+    ]);
+  } catch (err) {
+    // Never leave an operator behind that did not start as expected.
+    if (child.exitCode === null) child.kill('SIGKILL');
+    throw err;
+  }
   op.metricsPort = started.metricsPort as number;
   op.probePort = started.probePort as number;
   return op;
