@@ -25,12 +25,13 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# Stops the process whose pid is in FILE (TERM, then KILL after 5 s) and removes FILE.
+# Stops the process whose pid is in FILE (TERM, then KILL after 5 s) and removes FILE. A
+# process started with setsid leads its own group: the whole group is stopped with it.
 stop_pid() {
   local f="$1" pid
   [[ -f "$f" ]] || return 0
   pid="$(cat "$f")"
-  kill -TERM "$pid" 2>/dev/null || true
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
   for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   kill -KILL "$pid" 2>/dev/null || true
   rm -f "$f"

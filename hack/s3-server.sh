@@ -62,14 +62,7 @@ ENV
 }
 
 down() {
-  if [[ -f "$DIR/pid" ]]; then
-    local pid; pid=$(cat "$DIR/pid")
-    if kill -0 "$pid" 2>/dev/null; then
-      kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-  fi
+  stop_pid "$DIR/pid"
   rm -rf "$DIR"
 }
 
