@@ -196,11 +196,6 @@ export class InferenceServiceReconciler implements Reconciler {
       history = appendHistory(history, added);
       decision = strategy.decide({ ...ctx, history });
     }
-    const asked = isvc.spec.rollout?.strategy;
-    if (decision.progress && asked && asked !== strategy.name && asked !== 'Recreate') {
-      decision.progress = { ...decision.progress, message: `${decision.progress.message} (strategy ${asked} is not implemented yet: switched at once, as Recreate)` };
-    }
-
     // A step changed the canary's weight, or the canary was promoted: size it before traffic moves.
     if (input && desiredRev && desired && !observed.revisionConflict && strategy === canary && provider === 'Service' && (decision.serve === desired.name || decision.canary?.name === desired.name)) {
       const fresh = desiredRevision(isvc, input, this.#d.revision);
