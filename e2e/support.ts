@@ -3,6 +3,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -85,4 +86,86 @@ export async function loadProjectImage(cluster: Cluster, image: 'operator' | 'tr
   } catch (err) {
     throw new Error(`hack/images.sh load ${image} failed: ${(err as { stderr?: string }).stderr ?? err}`);
   }
+}
+
+export interface Answer {
+  time: number;
+  status: number;
+  /** model_version of the answer, when it was a prediction. */
+  version?: string;
+}
+
+export interface ClusterLoad {
+  answers: Answer[];
+  /** Answers to requests sent at or after `time`. */
+  since(time: number): Answer[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Sends `rps` Open Inference Protocol requests a second to `url` (…/infer), each on its own
+ * connection as many independent clients would: kube-proxy picks a Pod per connection, so a
+ * kept-alive connection would stay on the Pods it first reached and never see a canary.
+ */
+export function sendLoad(url: string, body: () => object, rps = 20): ClusterLoad {
+  const answers: Answer[] = [];
+  const inflight = new Set<Promise<void>>();
+  const send = (): void => {
+    const time = Date.now();
+    const payload = JSON.stringify(body());
+    const done = new Promise<void>((resolve) => {
+      const req = request(url, { method: 'POST', agent: false, timeout: 10_000, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => {
+          let version: string | undefined;
+          try {
+            version = (JSON.parse(text) as { model_version?: string }).model_version;
+          } catch {
+            // Not JSON: no version to record.
+          }
+          answers.push({ time, status: res.statusCode ?? 0, version });
+          resolve();
+        });
+      });
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', () => {
+        answers.push({ time, status: 0 });
+        resolve();
+      });
+      req.end(payload);
+    });
+    inflight.add(done);
+    void done.finally(() => inflight.delete(done));
+  };
+  const timer = setInterval(send, 1000 / rps);
+  return {
+    answers,
+    since: (t) => answers.filter((a) => a.time >= t),
+    async stop() {
+      clearInterval(timer);
+      await Promise.all(inflight);
+    },
+  };
+}
+
+/** Counts answers by `status` (0: no answer) and version, e.g. "200 v1: 57, 500: 3". */
+export function tally(answers: Answer[]): string {
+  const counts = new Map<string, number>();
+  for (const a of answers) {
+    const key = a.status === 200 ? `200 v${a.version}` : String(a.status);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts].sort().map(([k, n]) => `${k}: ${n}`).join(', ') || 'none';
+}
+
+/**
+ * What a node failure does to a container: SIGKILL to its process, sent through the node's
+ * containerd as the kernel's OOM killer or a crash would, not through the API. The kubelet
+ * sees the container die and restarts it.
+ */
+export async function killContainer(cluster: Cluster, containerID: string): Promise<void> {
+  const id = containerID.replace(/^containerd:\/\//, '');
+  await run('ctr', ['--address', join(cluster.dir, 'node/containerd.sock'), '-n', 'k8s.io', 'tasks', 'kill', '--signal', 'SIGKILL', id]);
 }

@@ -262,7 +262,7 @@ export async function fixtureVersion(name: string, fixture: 'classifier' | 'clas
  * temp_min, wind], month), in a fixed shuffled order: in date order, a few seconds of requests
  * are one season, and two revisions scraped a moment apart would see different predictions.
  */
-function seattleDays(): { x: number[]; month: number }[] {
+export function seattleDays(): { x: number[]; month: number }[] {
   const [, ...lines] = readFileSync(SEATTLE_CSV, 'utf8').trim().split('\n');
   const days = lines.map((line) => {
     const [date, p, tmax, tmin, wind] = line.split(',');
