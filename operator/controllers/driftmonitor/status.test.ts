@@ -15,7 +15,7 @@ function monitor(status?: DriftMonitor['status']): DriftMonitor {
 const f = (name: string, verdict: FeatureDrift['verdict'], extra: Partial<FeatureDrift> = {}): FeatureDrift => ({ name, method: 'KS', threshold: 0.05, samples: 361, verdict, ...extra });
 
 function measured(features: FeatureDrift[], verdict: Measurement['dataset']['verdict'], share: number): Measurement {
-  return { features, dataset: { verdict, drifted: verdict === 'Drifted', driftedShare: share } };
+  return { features, dataset: { verdict, drifted: verdict === 'Drifted', driftedShare: share }, live: { source: 'Metrics' } };
 }
 
 describe('computeStatus', () => {
