@@ -12,8 +12,12 @@ import type { ArtifactReader } from '../../artifacts/resolve.ts';
 import { ident, str, toNumber } from '../../data/sql.ts';
 import { sortedSample } from '../../drift/inputs.ts';
 
-/** Rows read at most from a reference version; above it, a seeded reservoir sample of this many. */
-export const MAX_REFERENCE_ROWS = 1_000_000;
+/**
+ * Rows read at most from a reference version; above it, a seeded reservoir sample of this many.
+ * Memory: 8 bytes per value, so 20 numeric features take 40 MB per version (the operator's
+ * default limit is 512 MiB, and two versions are kept).
+ */
+export const MAX_REFERENCE_ROWS = 250_000;
 
 export interface ReferenceSamples {
   /** Sorted finite values per numeric column. */
@@ -32,7 +36,7 @@ export interface ReferenceColumns {
 }
 
 const cache = new Map<string, ReferenceSamples>();
-const CACHE_ENTRIES = 4;
+const CACHE_ENTRIES = 2;
 
 /** Reads (or recalls) the columns of the Parquet version at `uri`. Throws what the reader throws, and DuckDB's errors. */
 export async function referenceSamples(reader: Pick<ArtifactReader, 'open'>, uri: string, columns: ReferenceColumns, maxRows = MAX_REFERENCE_ROWS): Promise<ReferenceSamples> {
