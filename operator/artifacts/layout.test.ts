@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { datasetDataKey, datasetProfileKey, modelKey, predictionsKey, shortVersion, trainingRunPrefix } from './layout.ts';
+import { datasetDataKey, datasetProfileKey, modelKey, defaultPredictionLogUri, predictionLogUri, shortVersion, trainingRunPrefix } from './layout.ts';
 import { checkKey } from './store.ts';
 
 const digest = 'ab'.repeat(32);
@@ -17,7 +17,10 @@ describe('layout', () => {
     assert.equal(trainingRunPrefix('ml', 'weather', 'weather-g2'), 'training/ml/weather/weather-g2/');
   });
   it('puts prediction logs under the service and revision', () => {
-    assert.equal(predictionsKey('ml', 'weather', 'rev-1', '2026-01-01T00-00-00Z'), 'predictions/ml/weather/rev-1/2026-01-01T00-00-00Z.jsonl');
+    assert.equal(defaultPredictionLogUri('s3://models/store/', 'ml', 'weather'), 's3://models/store/predictions/ml/weather');
+    assert.equal(predictionLogUri({}, 'file:///var/store', 'ml', 'weather'), 'file:///var/store/predictions/ml/weather');
+    assert.equal(predictionLogUri({ uri: 's3://logs/weather' }, 's3://models/store', 'ml', 'weather'), 's3://logs/weather', 'the service\'s own uri wins');
+    assert.equal(predictionLogUri({}, undefined, 'ml', 'weather'), undefined);
   });
   it('names a version by the first 12 hex digits', () => {
     assert.equal(shortVersion(`sha256:${digest}`), 'abababababab');

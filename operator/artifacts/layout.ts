@@ -62,10 +62,25 @@ export function trainingRunPrefix(namespace: string, trainingJob: string, run: s
   return `training/${name('namespace', namespace)}/${name('TrainingJob name', trainingJob)}/${name('run name', run)}/`;
 }
 
-/** A sampled prediction log segment of an InferenceService revision: predictions/<ns>/<isvc>/<revision>/<segment>.jsonl */
-export function predictionsKey(namespace: string, service: string, revision: string, segment: string): string {
-  if (!VERSION.test(revision) || !VERSION.test(segment)) throw new Error(`invalid revision "${revision}" or segment "${segment}" for an artifact key`);
-  return checkKey(`predictions/${name('namespace', namespace)}/${name('service name', service)}/${revision}/${segment}.jsonl`);
+/**
+ * Where an InferenceService's server writes its sampled prediction log when
+ * spec.server.predictionLog names no uri: <store>/predictions/<namespace>/<service>. The server
+ * appends to that file (file://) or writes one object per flush under that prefix (s3://:
+ * <prefix>/<YYYY-MM-DD>/<host>-<start ms>-<seq>.jsonl, see docs/contracts-server.md).
+ */
+export function defaultPredictionLogUri(storeRoot: string, namespace: string, service: string): string {
+  return `${storeRoot.replace(/\/+$/, '')}/predictions/${name('namespace', namespace)}/${name('service name', service)}`;
+}
+
+/** The prediction log of an InferenceService: its own uri, else the default under the store; undefined without either. */
+export function predictionLogUri(log: { uri?: string | undefined }, storeRoot: string | undefined, namespace: string, service: string): string | undefined {
+  return log.uri ?? (storeRoot ? defaultPredictionLogUri(storeRoot, namespace, service) : undefined);
+}
+
+/** signature.json beside a model file: same folder or key prefix (the server's own default). */
+export function signatureUriOf(modelUri: string): string {
+  const cut = modelUri.lastIndexOf('/');
+  return `${modelUri.slice(0, cut + 1)}signature.json`;
 }
 
 /** The short version name of a digest: its first 12 hex digits. */

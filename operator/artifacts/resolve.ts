@@ -145,6 +145,17 @@ export class ArtifactReader {
     return Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
   }
 
+  /**
+   * The objects under a prefix URI (s3://bucket/prefix/ or file:///dir/), sorted by key, as
+   * URIs with size and modification time. Throws UnsupportedArtifactError for other URIs.
+   */
+  async list(prefixUri: string): Promise<{ uri: string; size: number; lastModified?: Date }[]> {
+    const loc = this.locate(prefixUri.replace(/\/+$/, ''));
+    if (loc.kind !== 'store') throw new UnsupportedArtifactError(loc.kind === 'unsupported' ? loc.reason : `${prefixUri} cannot be listed: expected s3:// or file://`);
+    const store = this.#storeFor(loc);
+    return (await store.list(`${loc.key}/`)).map((o) => ({ uri: store.uri(o.key), size: o.size, ...(o.lastModified ? { lastModified: o.lastModified } : {}) }));
+  }
+
   /** Removes an artifact of the operator's own store; refuses anything else. */
   async deleteManaged(uri: string): Promise<void> {
     const loc = this.locate(uri);

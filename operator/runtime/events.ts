@@ -154,6 +154,10 @@ export const Reasons = {
   ReferenceNotFound: 'ReferenceNotFound',
   /** DriftMonitor: Prometheus is not configured (--prometheus-url) or did not answer. */
   PrometheusUnavailable: 'PrometheusUnavailable',
+  /** DriftMonitor (source PredictionLog): the target writes no prediction log, or it could not be read. */
+  PredictionLogUnavailable: 'PredictionLogUnavailable',
+  /** DriftMonitor (source PredictionLog): lines of the log that are not valid records were skipped and counted. */
+  PredictionLogLinesSkipped: 'PredictionLogLinesSkipped',
   /** DriftMonitor: scheduling is suspended (spec.suspend). */
   Suspended: 'Suspended',
   /** DriftMonitor: the webhook alert was delivered. */

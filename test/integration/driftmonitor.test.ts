@@ -1,17 +1,19 @@
 // Stories of the DriftMonitor on the real control plane, with live traffic through the real
-// model server and a real Prometheus scraping it. The operator runs as a process under the
-// chart's RBAC. The reference is a real Dataset version: the ingest command (as the ingest Job
-// runs it) stores and profiles the spring/summer half of seattle-weather.csv in a file://
-// store, and the test writes that version into the Dataset's status, as the Dataset controller
-// would. Each InferenceService is served by the real InferenceService controller; the test
-// plays the kubelet: it marks the revision's Pod ready and runs the real server
-// (runtime-images/server, the classifier fixture model) with the env of the revision's
-// Deployment, so the server bins features by the reference profile the operator gave it.
+// model server, a real Prometheus scraping it and a real S3 server holding its prediction log.
+// The operator runs as a process under the chart's RBAC. The reference is a real Dataset
+// version: the ingest command (as the ingest Job runs it) stores and profiles the
+// spring/summer half of seattle-weather.csv in a file:// store, and the test writes that
+// version into the Dataset's status, as the Dataset controller would. Each InferenceService is
+// served by the real InferenceService controller; runRevisions (test/support/rollout.ts) plays
+// the kubelet: it marks the revision's Pod ready and runs the real server (runtime-images/server,
+// the classifier fixture model) with the env of the revision's Deployment, so the server bins
+// features by the reference profile the operator gave it and writes the prediction log where
+// the operator told it to.
 //
-// Needs runtime-images/server's dependencies installed (npm ci there) and `prometheus` on PATH.
+// Needs runtime-images/server's dependencies installed (npm ci there), `prometheus` on PATH and
+// versitygw (hack/build-s3.sh).
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, Server } from 'node:http';
@@ -21,7 +23,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { DatasetSpec, DatasetVersion } from '../../operator/api/v1alpha1/types.ts';
+import { sortedSample } from '../../operator/drift/inputs.ts';
+import { ksTestSorted } from '../../operator/drift/ks.ts';
 import { reference as scipyReference } from '../../operator/drift/testdata/fixture.ts';
 import { applyObjects, getJsonIn, kubectl, kubectlOk, suiteNamespace } from '../support/cluster.ts';
 import { REPO_ROOT } from '../support/control-plane.ts';
@@ -30,11 +35,14 @@ import type { OperatorProcess } from '../support/operator.ts';
 import { freePort, startPrometheus } from '../support/prometheus.ts';
 import type { PrometheusServer } from '../support/prometheus.ts';
 import { installChartRbac, serviceAccountKubeconfig } from '../support/rbac.ts';
+import { runRevisions } from '../support/rollout.ts';
+import type { RevisionRunner } from '../support/rollout.ts';
+import { startS3 } from '../support/s3.ts';
+import type { S3Server } from '../support/s3.ts';
 import { SEATTLE_CSV, seattleColumns } from '../support/seattle.ts';
 import { waitFor } from '../support/wait.ts';
 
 const MODEL_DIR = join(REPO_ROOT, 'runtime-images/server/test/fixtures/models/classifier');
-const SERVER_MAIN = join(REPO_ROOT, 'runtime-images/server/src/main.ts');
 const SERVER_IMAGE = 'localhost/modelops/server:test';
 const FEATURES = ['precipitation', 'temp_max', 'temp_min', 'wind'];
 /** Daily: no scheduled run falls inside a test; runs are asked for with the modelops.dev/run annotation. */
@@ -56,7 +64,8 @@ let op: OperatorProcess | undefined;
 let prom: PrometheusServer;
 let version: DatasetVersion;
 let digest: string;
-const servers: ChildProcess[] = [];
+let runner: RevisionRunner;
+let s3: S3Server;
 let hook: { server: Server; url: string; got: { headers: IncomingHttpHeaders; body: unknown }[] };
 
 /** Data rows of the CSV (header left out), indexed as the scipy fixture indexes them. */
@@ -107,45 +116,45 @@ function modelVersion(model: string) {
   };
 }
 
+/** Where the prediction log of InferenceService `model` goes: the test's bucket of the real S3 server. */
+const logUri = (model: string) => `s3://${s3.bucket}/predictions/${ns}/${model}`;
+
 /**
- * Serves `model` with the real InferenceService controller and the real server: waits for the
- * revision, marks its Pod ready (the kubelet's part), starts the server with the Deployment's
- * env, and returns the server's address.
+ * Serves `model` with the real InferenceService controller and the real server (runRevisions
+ * marks the revision's Pod ready and runs the server with the Deployment's env); returns the
+ * server's address. `predictionLog`: the server logs every request to S3, flushing every 200 ms.
  */
-async function serve(model: string): Promise<string> {
+async function serve(model: string, opts: { predictionLog?: boolean } = {}): Promise<string> {
   await apply(modelVersion(model));
   await waitFor(`ModelVersion ${model}-v1 Ready`, async () => (await getJson(['get', 'mv', `${model}-v1`]))?.status?.phase === 'Ready');
-  await apply({ apiVersion: 'modelops.dev/v1alpha1', kind: 'InferenceService', metadata: { name: model }, spec: { model: { modelVersion: `${model}-v1` }, replicas: 1 } });
+  const server = opts.predictionLog ? { server: { predictionLog: { sampleRate: 1, uri: logUri(model) }, env: [{ name: 'PREDICTION_LOG_FLUSH_MS', value: '200' }] } } : {};
+  await apply({ apiVersion: 'modelops.dev/v1alpha1', kind: 'InferenceService', metadata: { name: model }, spec: { model: { modelVersion: `${model}-v1` }, replicas: 1, ...server } });
   const revision: string = await waitFor(`InferenceService ${model}: a revision`, async () => (await getJson(['get', 'misvc', model]))?.status?.desiredRevision);
-  const pod = await waitFor(`a Pod of ${revision}`, async () => (await getJson(['get', 'pods', '-l', `modelops.dev/revision=${revision}`]))?.items?.[0]);
-  const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-  const ready = { type: 'Ready', status: 'True', lastTransitionTime: now };
-  await kubectlOk(
-    ['patch', 'pod', pod.metadata.name, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { phase: 'Running', startTime: now, conditions: [ready, { ...ready, type: 'ContainersReady' }], containerStatuses: [{ name: 'server', image: SERVER_IMAGE, imageID: '', ready: true, started: true, restartCount: 0, state: { running: { startedAt: now } } }] } })],
-    { namespace: ns },
-  );
+  const address = await waitFor(`server of ${model} ready`, () => runner.address(revision), 60_000);
   await waitFor(`InferenceService ${model} serving`, async () => (await getJson(['get', 'misvc', model]))?.status?.servingModelVersion === `${model}-v1`);
-
-  const deployment = await getJson(['get', 'deployment', revision]);
-  const env: Record<string, string> = {};
-  for (const e of deployment.spec.template.spec.containers[0].env) if (typeof e.value === 'string') env[e.name] = e.value;
+  const env = runner.env(revision)!;
   assert.equal(env.REFERENCE_PROFILE, version.profileUri, 'the operator gives the server the reference profile');
-  const child = spawn(process.execPath, [SERVER_MAIN], {
-    env: { ...env, PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', WORKERS: '1', MODEL_CACHE_DIR: join(work, `cache-${model}`), ACCESS_LOG_SAMPLE_RATE: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  servers.push(child);
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const port = await waitFor(`server of ${model} listening`, () => {
-    if (child.exitCode !== null) throw new Error(`server exited ${child.exitCode}: ${out.slice(-2000)}`);
-    const m = /"port":(\d+)[^\n]*"msg":"listening"|"msg":"listening"[^\n]*"port":(\d+)/.exec(out);
-    return m ? Number(m[1] ?? m[2]) : undefined;
-  }, 60_000);
-  const base = `http://127.0.0.1:${port}`;
-  await waitFor(`server of ${model} ready`, async () => (await fetch(`${base}/v2/health/ready`).catch(() => undefined))?.ok === true, 60_000);
-  return `127.0.0.1:${port}`;
+  if (opts.predictionLog) assert.equal(env.PREDICTION_LOG_URI, logUri(model), 'the operator tells the server where to log');
+  return address;
+}
+
+/** The lines of the prediction log of `model` in S3 so far. */
+async function logLines(model: string): Promise<number> {
+  const prefix = `predictions/${ns}/${model}/`;
+  const listed = await s3.client.send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: prefix }));
+  let lines = 0;
+  for (const o of listed.Contents ?? []) {
+    const body = await (await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: o.Key! }))).Body!.transformToString();
+    lines += body.split('\n').filter((l) => l.trim()).length;
+  }
+  return lines;
+}
+
+/** Exact two-sample KS of a feature between CSV rows, on the doubles of the CSV (what scipy would compute). */
+function exactKs(feature: string, referenceRows: readonly number[], liveRows: readonly number[]): { statistic: number; pValue: number } {
+  const col = header.split(',').indexOf(feature);
+  const values = (idx: readonly number[]) => sortedSample(idx.map((k) => Number(rows[k]!.split(',')[col])));
+  return ksTestSorted(values(referenceRows), values(liveRows));
 }
 
 /** Sends the rows to the server as inference requests of 32 rows, as clients would. */
@@ -220,30 +229,40 @@ before(async () => {
   hook = { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v2/alerts`, got };
   await kubectlOk(['create', 'secret', 'generic', 'alert-auth', '--from-literal=AUTHORIZATION=Bearer drift-token'], { namespace: ns });
 
-  // Three served models, one per story: winter traffic, held-out summer traffic, a trickle.
+  // Five served models, one per story: winter traffic, held-out summer traffic, a trickle, and
+  // winter and held-out traffic again on two services that keep a prediction log in S3.
   // Prometheus starts first (the operator takes its URL); it discovers the servers once they run.
+  // The operator reads the log with its own S3 credentials; the servers get theirs as a Pod
+  // gets the artifact store's Secret.
+  s3 = await startS3('drift');
   const { serviceAccount } = await installChartRbac(opNs, { watchNamespaces: [ns] });
   const kubeconfig = await serviceAccountKubeconfig(opNs, serviceAccount);
   prom = await startPrometheus([], { fileTargets: true });
   op = await startOperator({
     kubeconfig,
     args: [`--namespaces=${ns}`, '--workers=4', `--server-image=${SERVER_IMAGE}`, `--prometheus-url=${prom.url}`],
-    env: { POD_NAMESPACE: opNs },
+    env: { POD_NAMESPACE: opNs, ...s3.env },
   });
+  runner = runRevisions(ns, prom, 250, { ...s3.env, S3_FORCE_PATH_STYLE: 'true', WORKERS: '1', ACCESS_LOG_SAMPLE_RATE: '0' });
   for (const model of ['winter', 'summer', 'trickle']) addresses[model] = await serve(model);
-  await prom.setTargets(Object.values(addresses).map((address) => ({ address })));
+  for (const model of ['winter-log', 'summer-log']) addresses[model] = await serve(model, { predictionLog: true });
   // Two scrapes of every server before any traffic: increase() then sees the counters start at 0.
   await waitFor('two scrapes of every server', async () => {
     const res = await fetch(`${prom.url}/api/v1/query?query=${encodeURIComponent('min(count_over_time(up[1m]))')}`);
     const v = ((await res.json()) as any).data?.result?.[0]?.value?.[1];
-    return Number(v) >= 2 && (await fetch(`${prom.url}/api/v1/query?query=count(up==1)`).then((r) => r.json()) as any).data?.result?.[0]?.value?.[1] === '3';
+    return Number(v) >= 2 && (await fetch(`${prom.url}/api/v1/query?query=count(up==1)`).then((r) => r.json()) as any).data?.result?.[0]?.value?.[1] === '5';
   }, 30_000, 500);
   await send(addresses.winter!, 'winter', scipyReference.scenarios.winter.liveRows);
   await send(addresses.summer!, 'summer', scipyReference.scenarios.holdout.liveRows);
   await send(addresses.trickle!, 'trickle', scipyReference.scenarios.winter.liveRows.slice(0, 40));
+  await send(addresses['winter-log']!, 'winter-log', scipyReference.scenarios.winter.liveRows);
+  await send(addresses['summer-log']!, 'summer-log', scipyReference.scenarios.holdout.liveRows);
+  // One record per request of 32 rows, in S3 once the server has flushed.
+  const requests = (n: number) => Math.ceil(n / 32);
+  await waitFor('the prediction logs written', async () => (await logLines('winter-log')) === requests(361) && (await logLines('summer-log')) === requests(scipyReference.scenarios.holdout.liveRows.length), 30_000, 500);
   // The traffic is in Prometheus once a scrape after it is.
   await waitFor('the traffic scraped', async () => {
-    const q = encodeURIComponent('sum(modelops_feature_value_count{feature="wind"})');
+    const q = encodeURIComponent('sum(modelops_feature_value_count{feature="wind",model=~"winter|summer|trickle"})');
     const v = ((await (await fetch(`${prom.url}/api/v1/query?query=${q}`)).json()) as any).data?.result?.[0]?.value?.[1];
     return Number(v) === 361 + scipyReference.scenarios.holdout.liveRows.length + 40;
   }, 30_000, 500);
@@ -259,8 +278,9 @@ before(async () => {
 
 after(async () => {
   if (op && op.child.exitCode === null) await op.kill();
-  for (const s of servers) if (s.exitCode === null) s.kill('SIGTERM');
+  await runner?.stop();
   await prom?.stop();
+  await s3?.stop();
   hook?.server.close();
   const retried = op?.logs(/reconcile failed/) ?? [];
   process.stderr.write(`# operator: ${retried.length} reconciles retried${retried.length ? `: ${JSON.stringify(retried.slice(0, 5).map((l) => String(l.err).slice(0, 300)))}` : ''}\n`);
@@ -398,6 +418,75 @@ describe('a DriftMonitor on a served model', () => {
     assert.ok(Date.parse(s.nextRunTime) > ran && Date.parse(s.nextRunTime) <= ran + 60_000, `next run ${s.nextRunTime}`);
     assert.equal(condition(s, 'Scheduled').status, 'True');
     assert.equal(s.lastRunRequest, undefined, 'no run was requested');
+  });
+
+  it('source PredictionLog: finds drift in winter traffic with exact statistics on the logged samples, prediction drift included', async () => {
+    await apply(monitor('winter-log-drift', 'winter-log', { source: 'PredictionLog' }));
+    const s = await monitorStatus('winter-log-drift', 'a run', (x) => x.lastRunTime && x.phase !== 'Pending');
+    process.stderr.write(`# winter, prediction log: ${[...s.features, s.prediction].map((f: any) => `${f.name} ${f.method} stat=${f.statistic?.toFixed(4)} p=${f.pValue?.toExponential(2)} n=${f.samples} ${f.verdict}`).join('; ')}\n# ${s.liveData?.message}\n`);
+    assert.equal(s.phase, 'Drifted', JSON.stringify(s));
+    assert.equal(s.liveData.source, 'PredictionLog');
+    assert.equal(s.liveData.uri, logUri('winter-log'));
+    assert.equal(s.liveData.records, Math.ceil(361 / 32), 'one record per request');
+    assert.equal(s.liveData.rows, 361);
+    assert.equal(s.liveData.skippedLines, 0);
+    assert.equal(s.liveData.limited, false);
+    const { referenceRows } = scipyReference.scenarios.holdout;
+    const { liveRows } = scipyReference.scenarios.winter;
+    for (const f of s.features) {
+      assert.equal(f.samples, 361, `${f.name}: exactly the rows sent, no extrapolation`);
+      assert.equal(f.method, 'KS');
+      // The exact statistic on the CSV's doubles: the float32 the server logs keeps every value's order and ties.
+      const want = exactKs(f.name, referenceRows, liveRows);
+      assert.ok(Math.abs(f.statistic - want.statistic) < 1e-12, `${f.name}: D ${f.statistic}, exact ${want.statistic}`);
+      assert.ok(Math.abs(f.pValue - want.pValue) <= 1e-9 * want.pValue, `${f.name}: p ${f.pValue}, exact ${want.pValue}`);
+    }
+    for (const f of ['temp_max', 'temp_min']) assert.equal(s.features.find((x: any) => x.name === f).verdict, 'Drift');
+    assert.equal(s.prediction.name, 'weather', 'predicted classes from the log against the reference rows\' weather');
+    assert.equal(s.prediction.samples, 361);
+    assert.match(condition(s, 'Ready').message, /exact samples from the prediction log \(12 records, 361 rows\)/);
+  });
+
+  it('source PredictionLog: finds no drift on held-out rows of the same months, with scipy\'s exact KS', async () => {
+    await apply(monitor('summer-log-drift', 'summer-log', { source: 'PredictionLog', predictionDrift: false }));
+    const s = await monitorStatus('summer-log-drift', 'a run', (x) => x.lastRunTime && x.phase !== 'Pending');
+    process.stderr.write(`# held-out, prediction log: ${s.features.map((f: any) => `${f.name} ${f.method} D=${f.statistic?.toFixed(4)} p=${f.pValue?.toFixed(3)} n=${f.samples} ${f.verdict}`).join('; ')}\n`);
+    assert.equal(s.phase, 'NoDrift', JSON.stringify(s.features));
+    const { liveRows, numeric } = scipyReference.scenarios.holdout;
+    assert.equal(s.liveData.rows, liveRows.length);
+    for (const f of s.features) {
+      assert.equal(f.verdict, 'NoDrift');
+      assert.equal(f.samples, liveRows.length);
+      const want = numeric[f.name]!.ks;
+      assert.ok(Math.abs(f.statistic - want.statistic) < 1e-12, `${f.name}: D ${f.statistic}, scipy ${want.statistic}`);
+      assert.ok(Math.abs(f.pValue - want.pValue) <= 1e-9 * want.pValue, `${f.name}: p ${f.pValue}, scipy ${want.pValue}`);
+    }
+  });
+
+  it('source PredictionLog: skips and counts a corrupt line, says where in status and an Event, and leaves the log as it is', async () => {
+    const key = `predictions/${ns}/winter-log/${new Date().toISOString().slice(0, 10)}/corrupt-000000.jsonl`;
+    const truncated = `{"time":"${new Date().toISOString()}","request_id":"cut","model":"winter-log","version":"1","inputs":{"x":{"datatype":"FP32","sha`;
+    await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: `${truncated}\n` }));
+    await kubectlOk(['annotate', 'driftmonitor', 'winter-log-drift', 'modelops.dev/run=2', '--overwrite'], { namespace: ns });
+    const s = await monitorStatus('winter-log-drift', 'the second run', (x) => x.lastRunRequest === '2');
+    assert.equal(s.phase, 'Drifted', 'the valid records still make the run');
+    assert.equal(s.liveData.skippedLines, 1);
+    assert.equal(s.liveData.records, Math.ceil(361 / 32));
+    assert.equal(s.liveData.linesRead, Math.ceil(361 / 32) + 1);
+    const where = new RegExp(`skipped 1 of 13 lines of the prediction log that are not valid prediction records: s3://${s3.bucket}/${key.replace(/[.]/g, '\\.')} line 1: not JSON`);
+    assert.match(s.liveData.message, where);
+    const event = await waitFor('a PredictionLogLinesSkipped event', async () => (await events('winter-log-drift')).find((e) => e.reason === 'PredictionLogLinesSkipped'));
+    assert.equal(event.type, 'Warning');
+    assert.match(event.note, where);
+    assert.match(event.note, /left in place$/);
+    await s3.client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: key })); // still there: nothing is deleted
+  });
+
+  it('source PredictionLog: fails a run with what to do when the target keeps no prediction log', async () => {
+    await apply(monitor('nolog-drift', 'summer', { source: 'PredictionLog' }));
+    const s = await monitorStatus('nolog-drift', 'a failed run', (x) => x.phase === 'Failed');
+    assert.equal(condition(s, 'Ready').reason, 'PredictionLogUnavailable');
+    assert.match(condition(s, 'Ready').message, /InferenceService summer keeps no prediction log; set spec.server.predictionLog.sampleRate/);
   });
 
   it('fails a run with a clear message when Prometheus is down, and creates nothing', async () => {

@@ -42,8 +42,12 @@ export interface RevisionRunner {
   stop(): Promise<void>;
 }
 
-/** Runs the servers of every revision Deployment in `namespace`, and keeps Prometheus's targets and the Pods' readiness in step. */
-export function runRevisions(namespace: string, prometheus: PrometheusServer, intervalMs = 250): RevisionRunner {
+/**
+ * Runs the servers of every revision Deployment in `namespace`, and keeps Prometheus's targets
+ * and the Pods' readiness in step. `baseEnv` is what a Pod gets besides its container's `env`
+ * (e.g. the artifact store's credentials by envFrom, or WORKERS); the Deployment's env wins.
+ */
+export function runRevisions(namespace: string, prometheus: PrometheusServer, intervalMs = 250, baseEnv: Record<string, string> = {}): RevisionRunner {
   const kc = kubeConfig();
   const apps = kc.makeApiClient(AppsV1Api);
   const core = kc.makeApiClient(CoreV1Api);
@@ -59,7 +63,7 @@ export function runRevisions(namespace: string, prometheus: PrometheusServer, in
     const port = await freePort();
     const child = spawn(process.execPath, [SERVER_MAIN], {
       cwd: join(REPO_ROOT, 'runtime-images/server'),
-      env: { PATH: process.env.PATH ?? '', ...env, HOST: '127.0.0.1', PORT: String(port), MODEL_CACHE_DIR: dir, TMPDIR: dir, SHUTDOWN_DRAIN_DELAY_MS: '0', LOG_LEVEL: 'warn' },
+      env: { PATH: process.env.PATH ?? '', ...baseEnv, ...env, HOST: '127.0.0.1', PORT: String(port), MODEL_CACHE_DIR: dir, TMPDIR: dir, SHUTDOWN_DRAIN_DELAY_MS: '0', LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     const run: Running = { env, child, port, ready: false, dir, log: '' };

@@ -832,7 +832,7 @@ export interface DriftMonitorSpec {
   schedule: string;
   /** How much recent live traffic each run looks at. */
   window?: string;
-  /** Metrics: binned counts from the server's Prometheus metrics (fast, approximate). PredictionLog: exact samples from the sampled prediction log. */
+  /** Metrics: binned counts from the server's Prometheus metrics (fast, approximate). PredictionLog: exact samples from the target's sampled prediction log (spec.server.predictionLog) against the reference version's stored rows; each run reads at most the newest 100,000 records or 64 MiB of the log. */
   source?: 'Metrics' | 'PredictionLog';
   /** Features to watch, with overrides. Omitted: every feature of the model's signature. */
   features?: DriftFeature[];
@@ -928,6 +928,8 @@ export interface DriftMonitorStatus {
   driftedShare?: number;
   /** The Dataset version the last run compared with. */
   referenceDataset?: DatasetReference;
+  /** Where the last run's live samples came from and how much of the prediction log it read. */
+  liveData?: DriftLiveData;
   /** Per-feature results of the last run. */
   features?: FeatureDrift[];
   /** The result for one feature. */
@@ -951,6 +953,28 @@ export interface DriftMonitorStatus {
   retrainingJob?: string;
   /** The value of the modelops.dev/run annotation that the last requested run answered; a new value asks for a run now. */
   lastRunRequest?: string;
+}
+
+/** Where the last run's live samples came from and how much of the prediction log it read. */
+export interface DriftLiveData {
+  /** Metrics (binned counts from Prometheus) or PredictionLog (exact samples). */
+  source: 'Metrics' | 'PredictionLog';
+  /** The prediction log read. */
+  uri?: string;
+  /** Records of the served model version inside the window that were compared. */
+  records?: number;
+  /** Rows (instances) those records hold: the live sample size before missing values are dropped. */
+  rows?: number;
+  /** Lines of the log read, newest first, within the per-run bound. */
+  linesRead?: number;
+  /** Bytes of the log read. */
+  bytesRead?: number;
+  /** Lines that are not a valid prediction record (not JSON, no time, malformed tensors): skipped and counted. */
+  skippedLines?: number;
+  /** The per-run bound stopped reading before the window's start: older records of the window were not compared. */
+  limited?: boolean;
+  /** What was read and skipped, in one line. */
+  message?: string;
 }
 
 /** The result for one feature. */

@@ -31,6 +31,7 @@ export function driftMonitorController(ctx: ControllerContext) {
       clock: ctx.clock,
       prometheus: ctx.config.prometheusUrl ? new PrometheusClient({ url: ctx.config.prometheusUrl }) : undefined,
       reader: new ArtifactReader({ store: ctx.store, openStore: ctx.openStore }),
+      artifactStore: ctx.config.artifactStore,
       gauges: new DriftGauges(ctx.metrics),
     }),
     workers: ctx.workers,

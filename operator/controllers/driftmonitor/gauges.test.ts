@@ -5,6 +5,7 @@ import { DriftGauges } from './gauges.ts';
 import type { Measurement } from './measure.ts';
 
 const m: Measurement = {
+  live: { source: 'Metrics' },
   features: [
     { name: 'temp_max', method: 'KS', statistic: 0.72, pValue: 1e-90, threshold: 0.05, samples: 361, verdict: 'Drift' },
     { name: 'wind', method: 'Wasserstein', statistic: 0.05, threshold: 0.1, samples: 361, verdict: 'NoDrift' },

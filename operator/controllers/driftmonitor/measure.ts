@@ -1,17 +1,20 @@
-// One drift measurement: for each watched feature, the live distribution over the window from
-// Prometheus against the reference profile's bins or categories, the verdict per feature
+// One drift measurement: for each watched feature, the live distribution over the window
+// (binned, from Prometheus, against the reference profile's bins or categories; or exact, from
+// the prediction log, against the reference version's stored rows), the verdict per feature
 // (operator/drift/evaluate.ts), prediction drift when the data for it is there, and the
 // dataset-level verdict. Prometheus is passed in; everything else here is pure.
-import type { DriftMonitor, FeatureDrift } from '../../api/v1alpha1/types.ts';
+import type { DriftLiveData, DriftMonitor, FeatureDrift } from '../../api/v1alpha1/types.ts';
 import { DriftMethodError, datasetDrift, evaluateFeature } from '../../drift/evaluate.ts';
 import type { DatasetDrift, FeatureInput } from '../../drift/evaluate.ts';
-import { liveCountsFromBuckets, profileCategoryCounts } from '../../drift/inputs.ts';
+import { liveCountsFromBuckets, profileCategoryCounts, sortedSample } from '../../drift/inputs.ts';
 import type { CumulativeBucket } from '../../drift/inputs.ts';
 import type { PrometheusVectorQuerier } from '../../prometheus/client.ts';
 import { Reasons } from '../../runtime/events.ts';
 import type { Blocked, ReferenceColumn } from './reference.ts';
 import { bucketsOf, categoryFeatureQuery, countsOf, numericFeatureQuery, predictionClassQuery } from './queries.ts';
 import type { SeriesScope } from './queries.ts';
+import type { LogSamples } from './predictionlog.ts';
+import type { ReferenceSamples } from './referencesamples.ts';
 
 export interface Measurement {
   features: FeatureDrift[];
@@ -19,6 +22,10 @@ export interface Measurement {
   dataset: DatasetDrift;
   /** Why prediction drift was asked for but not measured, for the condition message. */
   predictionSkipped?: string;
+  /** Where the live samples came from and how much was read (status.liveData). */
+  live: DriftLiveData;
+  /** Lines of the prediction log skipped as not valid records: where and why, for the Event. */
+  skipped?: string;
 }
 
 /** A spec the reference cannot satisfy (a method that does not fit a feature, a feature not in the profile): not retried until the spec changes. */
@@ -57,10 +64,10 @@ export function categoricalInput(col: ReferenceColumn, live: Map<string, number>
 }
 
 /** The reference column a feature needs, or why it cannot be compared. */
-export function referenceColumnFor(feature: string, columns: readonly ReferenceColumn[]): ReferenceColumn {
+export function referenceColumnFor(feature: string, columns: readonly ReferenceColumn[], needsBins = true): ReferenceColumn {
   const col = columns.find((c) => c.name === feature);
   if (!col) throw new InvalidDriftSpec(`feature ${feature} is not a column of the reference profile; correct spec.features or spec.reference`);
-  if (!isCategorical(col) && !col.histogram) throw new InvalidDriftSpec(`feature ${feature} (${col.type}) has no histogram in the reference profile, so there are no bins to compare; leave it out of spec.features`);
+  if (needsBins && !isCategorical(col) && !col.histogram) throw new InvalidDriftSpec(`feature ${feature} (${col.type}) has no histogram in the reference profile, so there are no bins to compare; leave it out of spec.features`);
   return col;
 }
 
@@ -76,12 +83,14 @@ export interface MeasureInput {
   atMs: number;
 }
 
-/** Runs the queries and evaluates. Throws PrometheusError (transport, bad answer) and InvalidDriftSpec. */
-export async function measure(m: MeasureInput): Promise<Measurement> {
-  const spec = m.dm.spec;
+type Evaluate = (name: string, input: FeatureInput) => FeatureDrift;
+
+/** The verdict of one feature under the spec's method, thresholds and minimum sample size. */
+function evaluator(dm: DriftMonitor): Evaluate {
+  const spec = dm.spec;
   const overrides = new Map((spec.features ?? []).map((f) => [f.name, f]));
   const base = { ...(spec.thresholds ? { thresholds: spec.thresholds } : {}), minSamples: spec.minSamples ?? undefined };
-  const evaluate = (name: string, input: FeatureInput): FeatureDrift => {
+  return (name, input) => {
     const o = overrides.get(name);
     const method = o?.method ?? spec.method;
     try {
@@ -91,7 +100,24 @@ export async function measure(m: MeasureInput): Promise<Measurement> {
       throw err;
     }
   };
+}
 
+/** The target column when prediction drift can compare classes with it, else why not. */
+function predictionTarget(dm: DriftMonitor, target: string | undefined, columns: readonly ReferenceColumn[]): ReferenceColumn | string | undefined {
+  if (dm.spec.predictionDrift === false) return undefined;
+  // A numeric target is not compared: the server's prediction histogram has its own buckets,
+  // and the log's scalar predictions have no reference sample of the same kind.
+  const targetCol = target ? columns.find((c) => c.name === target) : undefined;
+  if (!targetCol || !isCategorical(targetCol) || !targetCol.categories?.length) {
+    return target ? `the target ${target} is not categorical in the reference profile; prediction drift compares predicted classes only` : 'the reference Dataset has no target column';
+  }
+  return targetCol;
+}
+
+/** Runs the queries and evaluates. Throws PrometheusError (transport, bad answer) and InvalidDriftSpec. */
+export async function measure(m: MeasureInput): Promise<Measurement> {
+  const spec = m.dm.spec;
+  const evaluate = evaluator(m.dm);
   const features: FeatureDrift[] = [];
   for (const name of m.features) {
     const col = referenceColumnFor(name, m.columns);
@@ -104,13 +130,11 @@ export async function measure(m: MeasureInput): Promise<Measurement> {
     }
   }
 
-  const out: Measurement = { features, dataset: datasetDrift(features, spec.driftShare) };
-  if (spec.predictionDrift === false) return out;
-  // Predicted classes against the target's category counts. A numeric target is not compared:
-  // the server's prediction histogram has its own buckets, not the profile's edges.
-  const targetCol = m.target ? m.columns.find((c) => c.name === m.target) : undefined;
-  if (!targetCol || !isCategorical(targetCol) || !targetCol.categories?.length) {
-    out.predictionSkipped = m.target ? `the target ${m.target} is not categorical in the reference profile; prediction drift compares predicted classes only` : 'the reference Dataset has no target column';
+  const out: Measurement = { features, dataset: datasetDrift(features, spec.driftShare), live: { source: 'Metrics' } };
+  const targetCol = predictionTarget(m.dm, m.target, m.columns);
+  if (targetCol === undefined) return out;
+  if (typeof targetCol === 'string') {
+    out.predictionSkipped = targetCol;
     return out;
   }
   const live = countsOf(await m.prometheus.queryVector(predictionClassQuery(m.scope, m.windowMs), m.atMs), 'class');
@@ -119,6 +143,60 @@ export async function measure(m: MeasureInput): Promise<Measurement> {
     return out;
   }
   const prediction = evaluate(m.target!, categoricalInput(targetCol, live));
+  out.prediction = prediction;
+  out.dataset = datasetDrift([...features, prediction], spec.driftShare);
+  return out;
+}
+
+export interface LogMeasureInput {
+  dm: DriftMonitor;
+  features: readonly string[];
+  /** The reference profile's columns: each feature's type and histogram edges (PSI, JS and chi-squared bin on them). */
+  columns: readonly ReferenceColumn[];
+  target: string | undefined;
+  /** The reference version's rows. */
+  reference: ReferenceSamples;
+  /** The live samples from the log. */
+  live: LogSamples;
+  /** Features whose input is FP32: the model sees float32 values, so the reference is rounded to float32 as well. */
+  float32: ReadonlySet<string>;
+  /** Why there are no predicted classes in the log (no class output), when so. */
+  noClasses?: string;
+  liveData: DriftLiveData;
+}
+
+/**
+ * Exact samples on both sides: the live values from the prediction log against the reference
+ * version's stored values, sorted once each (KS and Wasserstein exact; PSI, Jensen-Shannon and
+ * chi-squared on the profile's edges), categories and predicted classes as counts. Pure.
+ */
+export function measureFromLog(m: LogMeasureInput): Measurement {
+  const spec = m.dm.spec;
+  const evaluate = evaluator(m.dm);
+  const features: FeatureDrift[] = [];
+  for (const name of m.features) {
+    const col = referenceColumnFor(name, m.columns, false);
+    if (isCategorical(col)) {
+      features.push(evaluate(name, { kind: 'categorical', reference: m.reference.categorical.get(name) ?? new Map(), live: m.live.categorical.get(name) ?? new Map() }));
+    } else {
+      let reference = m.reference.numeric.get(name) ?? new Float64Array(0);
+      if (m.float32.has(name)) reference = sortedSample(reference.map(Math.fround));
+      const live = sortedSample(m.live.numeric.get(name) ?? []);
+      features.push(evaluate(name, { kind: 'numericSamples', reference, live, ...(col.histogram ? { edges: col.histogram.edges } : {}) }));
+    }
+  }
+  const out: Measurement = { features, dataset: datasetDrift(features, spec.driftShare), live: m.liveData };
+  const targetCol = predictionTarget(m.dm, m.target, m.columns);
+  if (targetCol === undefined) return out;
+  if (typeof targetCol === 'string') {
+    out.predictionSkipped = targetCol;
+    return out;
+  }
+  if (!m.live.predictions) {
+    out.predictionSkipped = m.noClasses ?? 'the model has no output with class labels';
+    return out;
+  }
+  const prediction = evaluate(m.target!, { kind: 'categorical', reference: m.reference.categorical.get(targetCol.name) ?? new Map(), live: m.live.predictions });
   out.prediction = prediction;
   out.dataset = datasetDrift([...features, prediction], spec.driftShare);
   return out;

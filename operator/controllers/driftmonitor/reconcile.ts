@@ -1,11 +1,14 @@
 // Reconciles one DriftMonitor: when its schedule says a run is due, resolves the target's
 // served ModelVersion and reference Dataset version, reads the reference profile, measures the
-// live distributions in Prometheus, and on dataset drift acts (Event, webhook alert, retraining
+// live distributions (in Prometheus, or exactly from the target's prediction log against the
+// reference version's stored rows), and on dataset drift acts (Event, webhook alert, retraining
 // TrainingJob); records the result in status and gauges, then waits for the next run.
 import { createHash } from 'node:crypto';
 import type { CustomObjectsApi, KubernetesObjectApi, V1Secret } from '@kubernetes/client-node';
 import type { Dataset, DriftMonitor, InferenceService, ModelVersion, TrainingJob } from '../../api/v1alpha1/types.ts';
+import { predictionLogUri, signatureUriOf } from '../../artifacts/layout.ts';
 import type { ArtifactReader } from '../../artifacts/resolve.ts';
+import { ArtifactNotFoundError } from '../../artifacts/store.ts';
 import type { PrometheusVectorQuerier } from '../../prometheus/client.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import { TerminalError } from '../../runtime/controller.ts';
@@ -22,10 +25,15 @@ import { checkSchedule, decide, ScheduleError } from '../../runtime/schedule.ts'
 import { writeStatus } from '../../runtime/status.ts';
 import { DRIFT_MONITORS, TRAINING_JOBS } from '../resources.ts';
 import type { DriftGauges } from './gauges.ts';
-import { blockedBy, measure } from './measure.ts';
+import { readLogLines, LOG_LIMITS } from './logreader.ts';
+import type { LogLimits, LogRead } from './logreader.ts';
+import { blockedBy, isCategorical, measure, measureFromLog } from './measure.ts';
 import type { Measurement } from './measure.ts';
 import { isBlocked, resolveTarget, targetColumn, watchedFeatures } from './reference.ts';
 import type { Blocked, ReferenceColumn, Resolved } from './reference.ts';
+import { LogAccumulator, logLayout, skippedMessage } from './predictionlog.ts';
+import type { LogSamples } from './predictionlog.ts';
+import { referenceSamples } from './referencesamples.ts';
 import { DEFAULT_COOLDOWN_MS, decideRetrain, desiredTrainingJob, isInFlight, runRequest } from './retrain.ts';
 import { computeStatus, summary } from './status.ts';
 import type { Observed, RunOutcome } from './status.ts';
@@ -43,8 +51,12 @@ export interface DriftMonitorDeps {
   clock: Clock;
   /** Undefined when the operator runs without --prometheus-url: every run fails with a message saying so. */
   prometheus: PrometheusVectorQuerier | undefined;
-  /** Reads the reference profile by its URI (the Dataset version's profileUri). */
+  /** Reads the reference profile by its URI (the Dataset version's profileUri), and for source PredictionLog the version's rows, the model's signature.json and the log. */
   reader: ArtifactReader;
+  /** The operator's --artifact-store: where a prediction log without its own uri is written. */
+  artifactStore: string | undefined;
+  /** What one PredictionLog run reads at most; default LOG_LIMITS. */
+  logLimits?: LogLimits;
   gauges: DriftGauges;
   fetch?: typeof fetch;
 }
@@ -89,7 +101,6 @@ export class DriftMonitorReconciler implements Reconciler {
       checkSchedule(dm.spec.schedule);
       if (dm.spec.window) windowMs = parseDuration(dm.spec.window);
       if (dm.spec.actions?.retrain?.cooldown) cooldownMs = parseDuration(dm.spec.actions.retrain.cooldown);
-      if (dm.spec.source === 'PredictionLog') observed.invalid = 'spec.source PredictionLog is not implemented yet; use Metrics (the server\'s Prometheus histograms)';
     } catch (err) {
       observed.invalid = err instanceof ScheduleError ? `spec.schedule: ${err.message}` : `spec: ${(err as Error).message}`;
     }
@@ -162,6 +173,7 @@ export class DriftMonitorReconciler implements Reconciler {
       await d.events.record(dm, 'Warning', b.reason, 'Measure', b.message);
     }
     if (observed.webhook && !observed.webhook.ok) await d.events.record(dm, 'Warning', Reasons.WebhookFailed, 'Alert', observed.webhook.message);
+    if (measurement?.skipped) await d.events.record(dm, 'Warning', Reasons.PredictionLogLinesSkipped, 'Measure', `${measurement.skipped}; they are left in place`);
 
     const waits: number[] = [];
     if (observed.next) waits.push(Math.max(0, observed.next.getTime() - now.getTime()) + 1000);
@@ -175,6 +187,7 @@ export class DriftMonitorReconciler implements Reconciler {
     const ns = dm.metadata.namespace!;
     const r = resolveTarget(dm, d.services.list(ns), d.modelVersions.list(ns), d.datasets.list(ns));
     if (isBlocked(r)) return { kind: 'failed', blocked: r };
+    if (dm.spec.source === 'PredictionLog') return this.#runFromLog(dm, r, windowMs, now, log);
     if (!d.prometheus) {
       return { kind: 'failed', blocked: { reason: Reasons.PrometheusUnavailable, message: 'the operator runs without --prometheus-url, so there are no live distributions to compare; set prometheus.url in the chart values' } };
     }
@@ -191,6 +204,99 @@ export class DriftMonitorReconciler implements Reconciler {
         prometheus: d.prometheus,
         atMs: now.getTime(),
       });
+      return { kind: 'measured', measurement, reference: { name: r.dataset.metadata.name!, version: r.version.version }, resolved: r };
+    } catch (err) {
+      const blocked = blockedBy(err);
+      if (blocked) return { kind: 'failed', blocked };
+      log.error({ err: errorText(err) }, 'drift measurement failed');
+      throw err;
+    }
+  }
+
+  /**
+   * A run on the prediction log: the target's log (its spec.server.predictionLog uri, else the
+   * default under the operator's artifact store), read newest first within the bound, against
+   * the reference version's stored rows; the profile still gives each feature's type and edges.
+   */
+  async #runFromLog(dm: DriftMonitor, r: Resolved, windowMs: number, now: Date, log: Logger): Promise<RunOutcome & { resolved?: Resolved }> {
+    const d = this.#d;
+    const isvc = r.service;
+    const name = isvc.metadata.name!;
+    const spec = isvc.spec.server?.predictionLog;
+    if (!spec) {
+      return { kind: 'failed', blocked: { reason: Reasons.PredictionLogUnavailable, message: `InferenceService ${name} keeps no prediction log; set spec.server.predictionLog.sampleRate (e.g. 0.1) on it, or use spec.source Metrics` } };
+    }
+    const uri = predictionLogUri(spec, d.artifactStore, isvc.metadata.namespace!, name);
+    if (!uri) {
+      return { kind: 'failed', blocked: { reason: Reasons.PredictionLogUnavailable, message: `InferenceService ${name} names no spec.server.predictionLog.uri and the operator runs without --artifact-store, where the log would go; set one of them` } };
+    }
+    const columns = await this.#referenceColumns(r);
+    if ('reason' in columns) return { kind: 'failed', blocked: columns };
+    const features = watchedFeatures(dm, r.modelVersion, r.dataset);
+    const target = targetColumn(r.dataset);
+    const mv = r.modelVersion;
+
+    // Which tensor column holds each feature: the server reads signature.json beside the model.
+    let file: unknown;
+    const sigUri = signatureUriOf(mv.spec.artifact.uri);
+    try {
+      const chunks: Buffer[] = [];
+      for await (const c of await d.reader.open(sigUri)) chunks.push(c as Buffer);
+      file = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch (err) {
+      if (!(err instanceof ArtifactNotFoundError)) {
+        return { kind: 'failed', blocked: { reason: Reasons.PredictionLogUnavailable, message: `cannot read the model's signature at ${sigUri} (which input column holds which feature): ${errorText(err)}` } };
+      }
+    }
+    const layout = logLayout(features, mv.spec.signature, file);
+
+    const byName = new Map(columns.map((c) => [c.name, c]));
+    const categorical = new Set([...features, ...(target ? [target] : [])].filter((f) => byName.has(f) && isCategorical(byName.get(f)!)));
+    const numeric = features.filter((f) => byName.has(f) && !categorical.has(f));
+    const which = `Dataset ${r.dataset.metadata.name} version ${r.version.version}`;
+    let reference;
+    try {
+      reference = await referenceSamples(d.reader, r.version.uri, { numeric, categorical: [...categorical] });
+    } catch (err) {
+      return { kind: 'failed', blocked: { reason: Reasons.ReferenceNotFound, message: `cannot read the stored rows of ${which} at ${r.version.uri}, which source PredictionLog compares with: ${errorText(err)}; check the operator's access to the artifact store` } };
+    }
+
+    const limits = d.logLimits ?? LOG_LIMITS;
+    const scope = { model: mv.spec.model, version: String(mv.spec.version), fromMs: now.getTime() - windowMs, toMs: now.getTime() };
+    const acc = new LogAccumulator(scope, layout, categorical);
+    let read: LogRead;
+    try {
+      read = await readLogLines(uri, scope.fromMs, scope.toMs, d.reader, limits, (line, where) => acc.add(line, where));
+    } catch (err) {
+      return { kind: 'failed', blocked: { reason: Reasons.PredictionLogUnavailable, message: `cannot read the prediction log at ${uri}: ${errorText(err)}; check the operator's access to it (the artifact store's credentials); the next scheduled run tries again` } };
+    }
+    const s = acc.samples;
+    const unplaced = features.filter((f) => !layout.slots.has(f));
+    const liveData = {
+      source: 'PredictionLog' as const,
+      uri,
+      records: s.records,
+      rows: s.rows,
+      linesRead: read.lines,
+      bytesRead: read.bytes,
+      skippedLines: s.skipped,
+      limited: read.limited,
+      message: logMessage(uri, scope, s, read, limits, unplaced),
+    };
+    try {
+      const float32 = new Set([...layout.slots.values()].filter((x) => x.datatype === 'FP32' || x.datatype === 'FP16').map((x) => x.feature));
+      const measurement = measureFromLog({
+        dm,
+        features,
+        columns,
+        target,
+        reference,
+        live: s,
+        float32,
+        noClasses: `the model's signature (${sigUri}) names no output with class labels`,
+        liveData,
+      });
+      if (s.skipped) measurement.skipped = skippedMessage(s)!;
       return { kind: 'measured', measurement, reference: { name: r.dataset.metadata.name!, version: r.version.version }, resolved: r };
     } catch (err) {
       const blocked = blockedBy(err);
@@ -274,4 +380,16 @@ export class DriftMonitorReconciler implements Reconciler {
     await this.#d.events.record(dm, 'Normal', Reasons.RetrainingStarted, 'Retrain', `created TrainingJob ${name} on Dataset ${r.dataset.metadata.name} (its current version) after drift`);
     return { reason: Reasons.RetrainingStarted, message: `created TrainingJob ${name} on the current version of Dataset ${r.dataset.metadata.name}`, job: name, startedAt: runTime };
   }
+}
+
+/** What a PredictionLog run read, in one line for status.liveData.message. */
+function logMessage(uri: string, scope: { model: string; version: string }, s: LogSamples, read: LogRead, limits: LogLimits, unplaced: string[]): string {
+  const parts = [`read ${read.lines} lines (${read.bytes} bytes, ${read.objects} ${read.objects === 1 ? 'object' : 'objects'}) of ${uri}, newest first: ${s.records} records (${s.rows} rows) of ${scope.model} version ${scope.version} in the window`];
+  if (s.otherVersion) parts.push(`${s.otherVersion} records of other model versions left out`);
+  if (s.outsideWindow) parts.push(`${s.outsideWindow} records outside the window left out`);
+  if (s.skipped) parts.push(skippedMessage(s)!);
+  if (read.limited) parts.push(`stopped at the per-run bound (${read.limitedBy === 'bytes' ? `${limits.maxBytes} bytes` : `${limits.maxRecords} records`}): older records of the window were not read`);
+  if (unplaced.length) parts.push(`no input of the model's signature carries ${unplaced.join(', ')}`);
+  const text = parts.join('; ');
+  return text.length > 2000 ? `${text.slice(0, 1999)}…` : text;
 }

@@ -15,7 +15,7 @@ function monitor(status?: DriftMonitor['status']): DriftMonitor {
 const f = (name: string, verdict: FeatureDrift['verdict'], extra: Partial<FeatureDrift> = {}): FeatureDrift => ({ name, method: 'KS', threshold: 0.05, samples: 361, verdict, ...extra });
 
 function measured(features: FeatureDrift[], verdict: Measurement['dataset']['verdict'], share: number): Measurement {
-  return { features, dataset: { verdict, drifted: verdict === 'Drifted', driftedShare: share } };
+  return { features, dataset: { verdict, drifted: verdict === 'Drifted', driftedShare: share }, live: { source: 'Metrics' } };
 }
 
 describe('computeStatus', () => {
@@ -42,6 +42,17 @@ describe('computeStatus', () => {
     assert.equal(drifted?.status, 'True');
     assert.equal(drifted?.reason, 'DriftDetected');
     assert.match(drifted?.message ?? '', /1 of 2 features drifted.*temp_max \(KS p=1\.00e-130/);
+  });
+
+  it('says which source the live samples came from and how much of the prediction log was read', () => {
+    const metrics = computeStatus(monitor(), { next, run: { time: now, outcome: { kind: 'measured', measurement: measured([f('wind', 'NoDrift')], 'NoDrift', 0), reference: { name: 'seattle', version: 'abc' } } } }, now);
+    assert.deepEqual(metrics.liveData, { source: 'Metrics' });
+    assert.equal(findCondition(metrics.conditions, 'Ready')?.message, 'last run compared 1 features with Dataset seattle version abc');
+    const live = { source: 'PredictionLog' as const, uri: 's3://logs/w', records: 12, rows: 361, linesRead: 13, bytesRead: 62_550, skippedLines: 1, limited: false, message: 'read 13 lines' };
+    const m = { ...measured([f('wind', 'NoDrift')], 'NoDrift', 0), live };
+    const s = computeStatus({ ...monitor(), status: metrics }, { next, run: { time: now, outcome: { kind: 'measured', measurement: m, reference: { name: 'seattle', version: 'abc' } } } }, now);
+    assert.deepEqual(s.liveData, live);
+    assert.equal(findCondition(s.conditions, 'Ready')?.message, 'last run compared 1 features with Dataset seattle version abc, exact samples from the prediction log (12 records, 361 rows, 1 invalid lines skipped)');
   });
 
   it('insufficient data is its own phase, never NoDrift', () => {

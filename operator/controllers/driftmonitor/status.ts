@@ -49,6 +49,13 @@ export function summary(m: Measurement): string {
   return parts.join('; ');
 }
 
+/** Where the live samples came from, for the Ready message: nothing more for Metrics (the long-standing source). */
+function liveSummary(m: Measurement): string {
+  const l = m.live;
+  if (l.source !== 'PredictionLog') return '';
+  return `, exact samples from the prediction log (${l.records ?? 0} records, ${l.rows ?? 0} rows${l.skippedLines ? `, ${l.skippedLines} invalid lines skipped` : ''}${l.limited ? ', cut at the per-run bound' : ''})`;
+}
+
 export function computeStatus(dm: DriftMonitor, observed: Observed, now: Date): DriftMonitorStatus {
   const prev = dm.status ?? {};
   const gen = dm.metadata.generation;
@@ -70,10 +77,11 @@ export function computeStatus(dm: DriftMonitor, observed: Observed, now: Date): 
       status.driftedShare = m.dataset.driftedShare;
       status.referenceDataset = run.outcome.reference;
       status.features = m.features;
+      status.liveData = m.live;
       if (m.prediction) status.prediction = m.prediction;
       else delete status.prediction;
       const text = summary(m);
-      set('Ready', 'True', Reasons.Measured, `last run compared ${m.features.length} features with Dataset ${run.outcome.reference.name} version ${run.outcome.reference.version}${m.predictionSkipped ? `; no prediction drift: ${m.predictionSkipped}` : ''}`);
+      set('Ready', 'True', Reasons.Measured, `last run compared ${m.features.length} features with Dataset ${run.outcome.reference.name} version ${run.outcome.reference.version}${liveSummary(m)}${m.predictionSkipped ? `; no prediction drift: ${m.predictionSkipped}` : ''}`);
       const reason = m.dataset.verdict === 'Drifted' ? Reasons.DriftDetected : m.dataset.verdict === 'NoDrift' ? Reasons.NoDrift : Reasons.InsufficientData;
       set('Drifted', m.dataset.verdict === 'Drifted' ? 'True' : m.dataset.verdict === 'NoDrift' ? 'False' : 'Unknown', reason, text);
     } else {

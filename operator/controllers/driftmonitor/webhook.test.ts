@@ -9,6 +9,7 @@ import { driftAlerts, postAlerts, WebhookError } from './webhook.ts';
 
 const dm: DriftMonitor = { apiVersion: 'modelops.dev/v1alpha1', kind: 'DriftMonitor', metadata: { name: 'weather-drift', namespace: 'prod' }, spec: { targetRef: { name: 'weather' }, schedule: '@hourly' } };
 const m: Measurement = {
+  live: { source: 'Metrics' },
   features: [
     { name: 'temp_max', method: 'Wasserstein', statistic: 1.7, threshold: 0.1, samples: 361, verdict: 'Drift' },
     { name: 'wind', method: 'Wasserstein', statistic: 0.05, threshold: 0.1, samples: 361, verdict: 'NoDrift' },

@@ -4,6 +4,7 @@
 // Service `<isvc>` selects the serving revision's Pods.
 import type { V1Deployment, V1EnvVar, V1PodTemplateSpec, V1ResourceRequirements, V1Service, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import type { InferenceService, ModelVersion } from '../../api/v1alpha1/types.ts';
+import { predictionLogUri, signatureUriOf } from '../../artifacts/layout.ts';
 import { revisionName } from './revision.ts';
 
 export const LABEL_ISVC = 'modelops.dev/inferenceservice';
@@ -97,8 +98,7 @@ export function serviceUrl(isvc: InferenceService): string {
 
 /** signature.json beside the model file: same folder or key prefix (the server's own default, made explicit). */
 export function signatureUri(modelUri: string): string {
-  const cut = modelUri.lastIndexOf('/');
-  return `${modelUri.slice(0, cut + 1)}signature.json`;
+  return signatureUriOf(modelUri);
 }
 
 /**
@@ -129,8 +129,7 @@ function serverEnv(isvc: InferenceService, input: RevisionInput, opts: RevisionO
   if (server.maxBatchDelayMs !== undefined) env.push({ name: 'MAX_QUEUE_DELAY_MS', value: String(server.maxBatchDelayMs) });
   if (server.maxQueueSize !== undefined) env.push({ name: 'MAX_QUEUE_SIZE', value: String(server.maxQueueSize) });
   if (server.predictionLog) {
-    const store = opts.artifactStore?.replace(/\/+$/, '');
-    const uri = server.predictionLog.uri ?? (store ? `${store}/predictions/${isvc.metadata.namespace}/${isvc.metadata.name}` : undefined);
+    const uri = predictionLogUri(server.predictionLog, opts.artifactStore, isvc.metadata.namespace!, isvc.metadata.name!);
     if (uri) {
       env.push({ name: 'PREDICTION_LOG_URI', value: uri }, { name: 'PREDICTION_LOG_SAMPLE_RATE', value: String(server.predictionLog.sampleRate) });
     }

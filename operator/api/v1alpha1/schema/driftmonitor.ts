@@ -68,7 +68,13 @@ export const driftMonitorSpec = named(
     ),
     schedule: req(cron('When to run, as a cron schedule or a macro such as @hourly.')),
     window: opt(duration('How much recent live traffic each run looks at.', { default: '1h' })),
-    source: opt(enumOf('Metrics: binned counts from the server\'s Prometheus metrics (fast, approximate). PredictionLog: exact samples from the sampled prediction log.', ['Metrics', 'PredictionLog'], { default: 'Metrics' })),
+    source: opt(
+      enumOf(
+        'Metrics: binned counts from the server\'s Prometheus metrics (fast, approximate). PredictionLog: exact samples from the target\'s sampled prediction log (spec.server.predictionLog) against the reference version\'s stored rows; each run reads at most the newest 100,000 records or 64 MiB of the log.',
+        ['Metrics', 'PredictionLog'],
+        { default: 'Metrics' },
+      ),
+    ),
     features: opt(arr('Features to watch, with overrides. Omitted: every feature of the model\'s signature.', featureSettings, { maxItems: 512, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] })),
     method: opt(enumOf('Default statistic. Auto picks per feature type and sample size: KS (numeric) or chi-squared (categorical) for up to 1000 samples, Wasserstein (numeric) or Jensen-Shannon (categorical) above.', DRIFT_METHODS, { default: 'Auto' })),
     thresholds: opt(thresholds),
@@ -93,6 +99,21 @@ const featureResult = named(
   }),
 );
 
+const liveData = named(
+  'DriftLiveData',
+  obj('Where the last run\'s live samples came from and how much of the prediction log it read.', {
+    source: req(enumOf('Metrics (binned counts from Prometheus) or PredictionLog (exact samples).', ['Metrics', 'PredictionLog'])),
+    uri: opt(str('The prediction log read.', { maxLength: 2048 })),
+    records: opt(int64('Records of the served model version inside the window that were compared.', { minimum: 0 })),
+    rows: opt(int64('Rows (instances) those records hold: the live sample size before missing values are dropped.', { minimum: 0 })),
+    linesRead: opt(int64('Lines of the log read, newest first, within the per-run bound.', { minimum: 0 })),
+    bytesRead: opt(int64('Bytes of the log read.', { minimum: 0 })),
+    skippedLines: opt(int64('Lines that are not a valid prediction record (not JSON, no time, malformed tensors): skipped and counted.', { minimum: 0 })),
+    limited: opt(bool('The per-run bound stopped reading before the window\'s start: older records of the window were not compared.')),
+    message: opt(str('What was read and skipped, in one line.', { maxLength: 2048 })),
+  }),
+);
+
 export const driftMonitorStatus = named(
   'DriftMonitorStatus',
   obj('The result of the last run, its history and the retraining it started.', {
@@ -102,6 +123,7 @@ export const driftMonitorStatus = named(
     drifted: opt(bool('Whether the last run found dataset drift.')),
     driftedShare: opt(num('Share of watched features that drifted in the last run.', { minimum: 0, maximum: 1 })),
     referenceDataset: opt(describe('The Dataset version the last run compared with.', datasetReference)),
+    liveData: opt(liveData),
     features: opt(arr('Per-feature results of the last run.', featureResult, { maxItems: 512 })),
     prediction: opt(featureResult),
     lastRunTime: opt(timestamp('When the last run finished.')),
