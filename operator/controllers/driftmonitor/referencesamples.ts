@@ -7,7 +7,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { DuckDBInstance } from '@duckdb/node-api';
 import type { ArtifactReader } from '../../artifacts/resolve.ts';
 import { ident, str, toNumber } from '../../data/sql.ts';
 import { sortedSample } from '../../drift/inputs.ts';
@@ -57,6 +56,9 @@ export async function referenceSamples(reader: Pick<ArtifactReader, 'open'>, uri
 }
 
 async function readParquet(file: string, columns: ReferenceColumns, maxRows: number): Promise<ReferenceSamples> {
+  // Loaded on the first PredictionLog run only: the native library would otherwise add to
+  // every operator's resident memory (docs/performance.md), whether it monitors drift or not.
+  const { DuckDBInstance } = await import('@duckdb/node-api');
   const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
   const conn = await instance.connect();
   try {
