@@ -192,11 +192,14 @@ describe('canary rollout through an HTTPRoute, judged by Prometheus', { timeout:
     const paused = await isvcStatus('foggy', 'paused for lack of data', (s) => s.phase === 'Paused' && s.currentStep === 0);
     assert.match(paused.conditions.find((c: any) => c.type === 'Progressing').message, /analysis is inconclusive: .* had no data .* noData is Pause; annotate modelops.dev\/promote to continue/);
     const canary = paused.canaryRevision.name as string;
+    // The hold is recorded, so it outlives the measurements behind it in the bounded history.
+    assert.deepEqual([paused.analysisHold?.revision, paused.analysisHold?.step, paused.analysisHold?.reason], [canary, 0, 'AnalysisNoData']);
 
     await kubectlOk(['annotate', '--overwrite', 'misvc', 'foggy', `modelops.dev/promote=${Date.now()}`], { namespace: ns });
     const step2 = await isvcStatus('foggy', 'step 2, waiting to be promoted', (s) => s.currentStep === 1 && s.phase === 'Paused');
     assert.match(step2.conditions.find((c: any) => c.type === 'Progressing').message, /waits to be promoted/);
     assert.equal((await route('foggy'))[canary], 40);
+    assert.equal(step2.analysisHold, undefined, 'promote ends the hold');
 
     await kubectlOk(['annotate', '--overwrite', 'misvc', 'foggy', `modelops.dev/abort=${Date.now()}`], { namespace: ns });
     const back = await isvcStatus('foggy', 'aborted', (s) => s.phase === 'RolledBack');

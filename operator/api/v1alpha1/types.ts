@@ -770,6 +770,8 @@ export interface InferenceServiceStatus {
   revisions?: RevisionStatus[];
   /** Recent analysis measurements, newest first. */
   analysis?: AnalysisMeasurement[];
+  /** A rollout held because its analysis was inconclusive. It stands until a person acts (modelops.dev/promote continues, modelops.dev/abort rolls back) or the spec asks for another revision, whatever the measurements still in status.analysis say by then. */
+  analysisHold?: AnalysisHold;
   /** The ModelVersion whose rollout was last aborted; it is not retried until the spec changes. */
   abortedModelVersion?: string;
   /** The revision whose rollout was last aborted (rolled back by analysis or by hand); it is not rolled out again until the spec asks for another revision. */
@@ -817,6 +819,20 @@ export interface AnalysisMeasurement {
   result: 'Successful' | 'Failed' | 'Inconclusive' | 'Error';
   /** What was measured against what, or why nothing was, in one line. */
   message?: string;
+}
+
+/** A rollout held because its analysis was inconclusive. It stands until a person acts (modelops.dev/promote continues, modelops.dev/abort rolls back) or the spec asks for another revision, whatever the measurements still in status.analysis say by then. */
+export interface AnalysisHold {
+  /** The revision whose analysis was inconclusive. */
+  revision: string;
+  /** The rollout step it was held at (0 for BlueGreen and Shadow). */
+  step: number;
+  /** AnalysisInconclusive: a check had more Inconclusive or Error measurements than inconclusiveLimit; AnalysisNoData: a check had no data and noData is Pause. */
+  reason: 'AnalysisInconclusive' | 'AnalysisNoData';
+  /** The verdict that began the hold, in one line. */
+  message: string;
+  /** When the hold began. */
+  since: string;
 }
 
 /** Which service to watch, against which reference, how often, and what to do on drift. */

@@ -244,6 +244,7 @@ export class InferenceServiceReconciler implements Reconciler {
       step: decision.step,
       phase: decision.phase,
       aborted: decision.aborted,
+      analysisHold: decision.analysisHold,
       history,
       acknowledged: { promote: annotations[ANNOTATION_PROMOTE], abort: annotations[ANNOTATION_ABORT] },
     };

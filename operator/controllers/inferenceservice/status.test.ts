@@ -102,6 +102,14 @@ describe('computeStatus', () => {
     const s = computeStatus(isvc, { resolution: { resolved: true, modelVersion: mv('weather-v2') }, desired: b.name, revisionConflict: 'Deployment weather-bbbb already exists ...', serving: a, revisions: [a] }, now);
     assert.deepEqual([cond(s, 'Progressing')?.status, cond(s, 'Progressing')?.reason], ['False', 'ResourceExists']);
   });
+  it('records a hold for inconclusive analysis, and drops it when the decision no longer has one', () => {
+    const analysisHold = { revision: b.name, step: 1, reason: 'AnalysisInconclusive' as const, message: 'error-rate was inconclusive 4 times', since: now.toISOString() };
+    const observed: Observed = { resolution: { resolved: true, modelVersion: mv('weather-v2') }, desired: b.name, serving: a, revisions: [b, a], rollout: { phase: 'Paused', analysisHold } };
+    const held = computeStatus(isvc, observed, now);
+    assert.deepEqual(held.analysisHold, analysisHold);
+    const promoted = computeStatus({ ...isvc, status: held }, { ...observed, rollout: { phase: 'Progressing' } }, now);
+    assert.equal(promoted.analysisHold, undefined);
+  });
   it('does not change when nothing changed (no churn on a re-reconcile)', () => {
     const observed: Observed = { resolution: { resolved: true, modelVersion: mv('weather-v1') }, desired: a.name, serving: a, revisions: [a] };
     const first = computeStatus(isvc, observed, now);

@@ -3,7 +3,7 @@ import { setCondition } from '../../runtime/conditions.ts';
 import type { Condition, ConditionUpdate } from '../../runtime/conditions.ts';
 import { Reasons } from '../../runtime/events.ts';
 import type { Reason } from '../../runtime/events.ts';
-import type { AnalysisMeasurement, InferenceService, InferenceServiceStatus, RevisionStatus } from '../../api/v1alpha1/types.ts';
+import type { AnalysisHold, AnalysisMeasurement, InferenceService, InferenceServiceStatus, RevisionStatus } from '../../api/v1alpha1/types.ts';
 import { serviceUrl } from './desired.ts';
 import type { Resolution } from './resolve.ts';
 import type { RevisionState } from './revision.ts';
@@ -37,6 +37,8 @@ export interface Observed {
     step?: { index: number; startMs: number } | undefined;
     phase?: RolloutPhase | undefined;
     aborted?: { revision: string; modelVersion: string } | undefined;
+    /** The rollout holds for a person because analysis was inconclusive. */
+    analysisHold?: AnalysisHold | undefined;
     history?: readonly AnalysisMeasurement[] | undefined;
     /** The action annotations' values now: acted on, or ignored when nothing could act on them. */
     acknowledged?: { promote?: string | undefined; abort?: string | undefined } | undefined;
@@ -140,6 +142,7 @@ export function computeStatus(isvc: InferenceService, observed: Observed, now: D
     put('stepStartTime', canaryLive && rollout.step ? new Date(rollout.step.startMs).toISOString() : undefined);
     put('abortedRevision', rollout.aborted?.revision);
     put('abortedModelVersion', rollout.aborted?.modelVersion);
+    put('analysisHold', rollout.analysisHold);
     put('analysis', rollout.history?.length ? [...rollout.history] : undefined);
     const ack = Object.fromEntries(Object.entries(rollout.acknowledged ?? {}).filter(([, v]) => v !== undefined)) as NonNullable<InferenceServiceStatus['acknowledgedActions']>;
     put('acknowledgedActions', Object.keys(ack).length ? ack : undefined);

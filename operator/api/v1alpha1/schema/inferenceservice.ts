@@ -234,6 +234,20 @@ const measurement = named(
   }),
 );
 
+const analysisHold = named(
+  'AnalysisHold',
+  obj(
+    'A rollout held because its analysis was inconclusive. It stands until a person acts (modelops.dev/promote continues, modelops.dev/abort rolls back) or the spec asks for another revision, whatever the measurements still in status.analysis say by then.',
+    {
+      revision: req(objectName('The revision whose analysis was inconclusive.')),
+      step: req(int('The rollout step it was held at (0 for BlueGreen and Shadow).', { minimum: 0 })),
+      reason: req(enumOf('AnalysisInconclusive: a check had more Inconclusive or Error measurements than inconclusiveLimit; AnalysisNoData: a check had no data and noData is Pause.', ['AnalysisInconclusive', 'AnalysisNoData'])),
+      message: req(str('The verdict that began the hold, in one line.', { maxLength: 512 })),
+      since: req(timestamp('When the hold began.')),
+    },
+  ),
+);
+
 export const inferenceServiceStatus = named(
   'InferenceServiceStatus',
   obj('The observed state of serving and of the rollout.', {
@@ -262,6 +276,7 @@ export const inferenceServiceStatus = named(
     servingRevision: opt(objectName('The revision the InferenceService\'s Service sends traffic to; differs from desiredRevision while a new one starts or after it failed to.')),
     revisions: opt(arr('Every revision that exists now, the serving one first.', revision, { maxItems: 10 })),
     analysis: opt(arr('Recent analysis measurements, newest first.', measurement, { maxItems: 50 })),
+    analysisHold: opt(analysisHold),
     abortedModelVersion: opt(objectName('The ModelVersion whose rollout was last aborted; it is not retried until the spec changes.')),
     abortedRevision: opt(objectName('The revision whose rollout was last aborted (rolled back by analysis or by hand); it is not rolled out again until the spec asks for another revision.')),
     acknowledgedActions: opt(

@@ -99,3 +99,27 @@ describe('blue-green', () => {
     assert.deepEqual(d.aborted, { revision: 'new', modelVersion: 'new-mv' });
   });
 });
+
+// status.analysis keeps the newest 50 measurements: the hold must outlive them (seen in the demo).
+describe('blue-green: a hold for inconclusive analysis', () => {
+  const inconclusive = [1, 2, 3, 4].map((i) => m('Inconclusive', T0 - i * 1_000));
+  const LATER = T0 + 600_000;
+  const passing = Array.from({ length: 50 }, (_, i) => m('Successful', LATER - i * 10_000));
+  const held = () => blueGreen.decide(ctx(previewing(inconclusive)));
+
+  it('does not switch after the inconclusive measurements fell out of the bounded history', () => {
+    assert.equal(held().phase, 'Paused');
+    assert.equal(held().analysisHold?.reason, 'AnalysisInconclusive');
+    const d = blueGreen.decide(ctx({ ...previewing(passing), analysisHold: held().analysisHold }, { now: LATER }));
+    assert.equal(d.serve, 'old');
+    assert.equal(d.phase, 'Paused');
+    assert.deepEqual(d.analysisHold, held().analysisHold);
+    assert.match(d.progress!.message, /analysis is inconclusive: .*; annotate modelops.dev\/promote to switch or modelops.dev\/abort to roll back$/);
+  });
+
+  it('switches on promote, and the hold is gone', () => {
+    const d = blueGreen.decide(ctx({ ...previewing(passing), analysisHold: held().analysisHold }, { now: LATER, actions: { promote: true } }));
+    assert.equal(d.serve, 'new');
+    assert.equal(d.analysisHold, undefined);
+  });
+});

@@ -6,17 +6,16 @@
 // The previous revision is kept running for scaleDownDelay (default 5m), so modelops.dev/abort
 // in that window switches back at once to Pods that are already warm; then it is deleted.
 // Analysis failing before the switch rolls back: the preview revision is deleted and
-// remembered as aborted, as with Canary.
+// remembered as aborted, as with Canary; inconclusive analysis holds it for a person
+// (status.analysisHold), as with Canary.
 //
 // The preview's start time is status.stepStartTime (step 0, while canaryRevision names it);
 // the warm revision's deadline is an annotation on its Deployment (modelops.dev/scale-down-at),
 // so both survive an operator restart.
 import { parseDuration } from '../../../runtime/duration.ts';
 import { Reasons } from '../../../runtime/events.ts';
-import { verdict, verdictPolicy } from '../analysis/decide.ts';
-import { measurementsOf } from '../analysis/run.ts';
 import { currentStep } from './canary.ts';
-import { analysisText, label, lastRoundPassed, nextAnalysis, rollBack, rollout, stayRolledBack } from './common.ts';
+import { analysisOf, analysisText, holdFor, holdText, judging, label, rollBack, rollout, standingHold, stayRolledBack } from './common.ts';
 import { recreate } from './recreate.ts';
 import type { RolloutContext, RolloutDecision, RolloutEvent, RolloutStrategy } from './strategy.ts';
 
@@ -69,27 +68,28 @@ export const blueGreen: RolloutStrategy = {
     if (ctx.actions?.abort) return rollBack(r, 'aborted by the modelops.dev/abort annotation', Reasons.RolledBack, { abort: true });
     if (!desired.available) {
       const waiting = recreate.decide(ctx);
-      return { ...waiting, serve: serving.name, preview: desired.name, remove: r.others([serving.name, desired.name]) };
+      return { ...waiting, serve: serving.name, preview: desired.name, remove: r.others([serving.name, desired.name]), analysisHold: standingHold(ctx) };
     }
 
     const step = currentStep(isvc, desired.name, now);
-    const analysing = ctx.analysisEnabled === true;
-    const v = analysing ? verdict(measurementsOf(ctx.history, desired.name, 0), verdictPolicy(isvc.spec.rollout?.analysis)) : undefined;
+    const analysis = analysisOf(ctx, desired.name, 0);
+    const v = analysis.verdict;
     if (v?.phase === 'Failed') return rollBack(r, `analysis of the preview failed: ${v.message}`, Reasons.AnalysisFailed);
 
     const events: RolloutEvent[] = [];
     let hold: string | undefined;
     let promote = false;
     let requeueAfterMs: number | undefined;
+    const held = ctx.actions?.promote ? undefined : holdFor(ctx, desired.name, 0, v, now);
     if (ctx.actions?.promote) {
       promote = true;
       events.push({ type: 'Normal', reason: Reasons.ManualAction, action: 'Promote', note: `preview revision ${label(desired)} promoted by the modelops.dev/promote annotation` });
     } else if (ctx.paused) {
       hold = 'paused (spec.rollout.paused or the modelops.dev/paused annotation); unpause or annotate modelops.dev/promote to switch';
-    } else if (v?.phase === 'Inconclusive') {
-      hold = `analysis is inconclusive: ${v.message}; annotate modelops.dev/promote to switch or modelops.dev/abort to roll back`;
+    } else if (held) {
+      hold = holdText(held, 'switch', 'roll back');
     } else {
-      const analysed = !analysing || (v?.phase === 'Passing' && lastRoundPassed(ctx, desired.name, 0));
+      const analysed = analysis.passed;
       if (analysed && settings.manualPromotion) {
         hold = 'analysis passed; manualPromotion: annotate modelops.dev/promote to switch';
       } else if (analysed) {
@@ -118,19 +118,17 @@ export const blueGreen: RolloutStrategy = {
       };
     }
 
-    const where = `preview revision ${label(desired)} is ready at the Service ${isvc.metadata.name}-preview; ${label(serving)} serves all traffic`;
-    const analysis = analysisText(analysing, v);
-    return {
-      serve: serving.name,
-      preview: desired.name,
-      remove: r.others([serving.name, desired.name]),
+    return judging(r, {
+      traffic: { preview: desired.name },
       step,
-      phase: hold ? 'Paused' : 'Progressing',
-      acted: {},
+      now,
+      analysing: analysis.enabled,
+      where: `preview revision ${label(desired)} is ready at the Service ${isvc.metadata.name}-preview; ${label(serving)} serves all traffic`,
+      hold,
+      progressing: analysisText(analysis.enabled, v),
+      analysisHold: held,
       events,
-      analyse: analysing ? nextAnalysis(ctx, desired.name, step, now) : undefined,
       requeueAfterMs,
-      progress: hold ? { status: 'True', reason: Reasons.RolloutPaused, message: `${where}; ${hold}` } : { status: 'True', reason: Reasons.RolloutProgressing, message: `${where}; ${analysis}` },
-    };
+    });
   },
 };

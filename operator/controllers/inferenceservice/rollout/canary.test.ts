@@ -188,3 +188,74 @@ describe('canary steps', () => {
     assert.equal(d.phase, 'Progressing');
   });
 });
+
+// status.analysis keeps the newest 50 measurements: a pause for inconclusive analysis must not
+// lift itself once the measurements that caused it fall out (seen in the demo).
+describe('canary: a hold for inconclusive analysis', () => {
+  const inconclusive = [1, 2, 3, 4].map((i) => m(0, 'Inconclusive', T0 - i * 1_000));
+  const LATER = T0 + 600_000;
+  /** 50 passing rounds after the hold: the inconclusive measurements are no longer in status. */
+  const passing = Array.from({ length: 50 }, (_, i) => m(0, 'Successful', LATER - i * 10_000));
+  const held = () => canary.decide(ctx(at(0, T0 - 120_000, inconclusive)));
+  const after = (extra: Partial<RolloutContext> = {}, analysis = passing) => ctx({ ...at(0, T0 - 120_000, analysis), analysisHold: held().analysisHold }, { now: LATER, ...extra });
+
+  it('records the hold in status: revision, step, why and since when', () => {
+    assert.deepEqual(held().analysisHold, {
+      revision: 'new',
+      step: 0,
+      reason: 'AnalysisInconclusive',
+      message: 'error-rate was inconclusive 4 times, more than inconclusiveLimit 3',
+      since: new Date(T0).toISOString(),
+    });
+  });
+
+  it('stays paused at its step after the inconclusive measurements fell out of the bounded history', () => {
+    const d = canary.decide(after());
+    assert.equal(d.phase, 'Paused');
+    assert.deepEqual(d.step, { index: 0, startMs: T0 - 120_000 });
+    assert.deepEqual(d.canary, { name: 'new', weight: 20 });
+    assert.deepEqual(d.analysisHold, held().analysisHold);
+    assert.match(d.progress!.message, /analysis is inconclusive: error-rate was inconclusive 4 times, .*; annotate modelops.dev\/promote to continue or modelops.dev\/abort to roll back$/);
+  });
+
+  it('goes on to the next step with promote, and the hold is gone', () => {
+    const d = canary.decide(after({ actions: { promote: true } }));
+    assert.equal(d.phase, 'Progressing');
+    assert.equal(d.step!.index, 1);
+    assert.equal(d.analysisHold, undefined);
+  });
+
+  it('rolls back with abort, and the hold is gone', () => {
+    const d = canary.decide(after({ actions: { abort: true } }));
+    assert.equal(d.phase, 'RolledBack');
+    assert.equal(d.analysisHold, undefined);
+  });
+
+  it('still rolls back when analysis fails while held', () => {
+    const d = canary.decide(after({}, [m(0, 'Failed', LATER - 1_000), m(0, 'Failed', LATER - 11_000)]));
+    assert.equal(d.phase, 'RolledBack');
+    assert.equal(d.analysisHold, undefined);
+  });
+
+  it('does not hold another revision the spec asks for', () => {
+    const d = canary.decide(after({ desired: rev('newer') }));
+    assert.equal(d.phase, 'Progressing');
+    assert.equal(d.analysisHold, undefined);
+  });
+
+  it('keeps the hold while the canary is not available, and while paused by spec', () => {
+    assert.deepEqual(canary.decide(after({ desired: rev('new', false) })).analysisHold, held().analysisHold);
+    const paused = canary.decide(ctx(at(0, T0 - 120_000, inconclusive), { paused: true }));
+    assert.equal(paused.analysisHold?.revision, 'new');
+  });
+
+  it('names noData Pause as the reason when that began the hold', () => {
+    const c = ctx(at(0, T0 - 120_000, [m(0, 'Inconclusive', T0 - 1_000)]));
+    c.isvc.spec.rollout!.analysis!.noData = 'Pause';
+    assert.equal(canary.decide(c).analysisHold?.reason, 'AnalysisNoData');
+  });
+
+  it('holds without Prometheus too, once held', () => {
+    assert.equal(canary.decide(after({ analysisEnabled: false })).phase, 'Paused');
+  });
+});

@@ -10,13 +10,13 @@
 //
 // The step and its start time live in status (currentStep, stepStartTime) and are trusted only
 // while status.canaryRevision names the same revision; measurements in status.analysis are
-// counted per revision and step. Decisions are pure functions of that and of the clock.
+// counted per revision and step. A hold for inconclusive analysis is recorded in
+// status.analysisHold, because the measurements behind it fall out of the bounded history
+// while analysis goes on. Decisions are pure functions of that and of the clock.
 import type { InferenceService } from '../../../api/v1alpha1/types.ts';
 import { parseDuration } from '../../../runtime/duration.ts';
 import { Reasons } from '../../../runtime/events.ts';
-import { verdict, verdictPolicy } from '../analysis/decide.ts';
-import { measurementsOf } from '../analysis/run.ts';
-import { analysisText, label, lastRoundPassed, nextAnalysis, rollBack, rollout, stayRolledBack } from './common.ts';
+import { analysisOf, analysisText, holdFor, holdText, judging, label, rollBack, rollout, standingHold, stayRolledBack } from './common.ts';
 import { recreate } from './recreate.ts';
 import type { RolloutContext, RolloutDecision, RolloutEvent, RolloutStrategy } from './strategy.ts';
 
@@ -34,7 +34,7 @@ export const canary: RolloutStrategy = {
     const { isvc, desired, serving } = ctx;
     const now = ctx.now ?? Date.now();
     // Nothing to compare with (the first revision) or nothing new: the immediate switch's rules.
-    if (!desired || !serving || serving.name === desired.name) return recreate.decide(ctx);
+    if (!desired || !serving || serving.name === desired.name) return { ...recreate.decide(ctx), analysisHold: standingHold(ctx) };
 
     const r = rollout(ctx)!;
     const steps = isvc.spec.rollout?.canary?.steps ?? [];
@@ -46,13 +46,12 @@ export const canary: RolloutStrategy = {
     // Not ready yet: no traffic, and nothing counts against it but its Pods' problems.
     if (!desired.available) {
       const waiting = recreate.decide(ctx);
-      return { ...waiting, serve: serving.name, remove: others([serving.name, desired.name]) };
+      return { ...waiting, serve: serving.name, remove: others([serving.name, desired.name]), analysisHold: standingHold(ctx) };
     }
 
     let step = currentStep(isvc, desired.name, now);
-    const policy = verdictPolicy(isvc.spec.rollout?.analysis);
-    const analysing = ctx.analysisEnabled === true;
-    const v = analysing ? verdict(measurementsOf(ctx.history, desired.name, step.index), policy) : undefined;
+    const analysis = analysisOf(ctx, desired.name, step.index);
+    const v = analysis.verdict;
     if (v?.phase === 'Failed') return rollBack(r, `analysis failed at step ${step.index + 1}: ${v.message}`, Reasons.AnalysisFailed);
 
     const events: RolloutEvent[] = [];
@@ -61,21 +60,21 @@ export const canary: RolloutStrategy = {
     let hold: string | undefined;
     let advance = false;
     let requeueAfterMs: number | undefined;
+    const held = ctx.actions?.promote ? undefined : holdFor(ctx, desired.name, step.index, v, now);
     if (ctx.actions?.promote) {
       advance = true;
       acted.promote = true;
       events.push({ type: 'Normal', reason: Reasons.ManualAction, action: 'Promote', note: `step ${step.index + 1} of revision ${label(desired)} promoted by the modelops.dev/promote annotation` });
     } else if (ctx.paused) {
       hold = 'paused (spec.rollout.paused or the modelops.dev/paused annotation); unpause or annotate modelops.dev/promote to continue';
-    } else if (v?.phase === 'Inconclusive') {
-      hold = `analysis is inconclusive: ${v.message}; annotate modelops.dev/promote to continue or modelops.dev/abort to roll back`;
+    } else if (held) {
+      hold = holdText(held, 'continue', 'roll back');
     } else if (at?.pause && at.pause.duration === undefined) {
       hold = `step ${step.index + 1} waits to be promoted: annotate modelops.dev/promote to continue`;
     } else {
       const pauseLeft = at?.pause?.duration ? step.startMs + parseDuration(at.pause.duration) - now : 0;
-      const analysed = !analysing || (v?.phase === 'Passing' && lastRoundPassed(ctx, desired.name, step.index));
       if (pauseLeft > 0) requeueAfterMs = pauseLeft;
-      advance = pauseLeft <= 0 && analysed;
+      advance = pauseLeft <= 0 && analysis.passed;
     }
 
     if (advance) {
@@ -96,23 +95,19 @@ export const canary: RolloutStrategy = {
     }
 
     const weight = steps[step.index]!.weight;
-    const analyse = analysing ? nextAnalysis(ctx, desired.name, step, now) : undefined;
     const rest = weight < 100 ? `, the rest to ${label(serving)}` : ` (${label(serving)} still runs)`;
-    const where = `step ${step.index + 1}/${steps.length}: ${weight}% of traffic to revision ${label(desired)}${rest}`;
-    const analysis = analysisText(analysing, advance ? undefined : v);
-    return {
-      serve: serving.name,
-      canary: { name: desired.name, weight },
-      remove: others([serving.name, desired.name]),
+    return judging(r, {
+      traffic: { canary: { name: desired.name, weight } },
       step,
-      phase: hold ? 'Paused' : 'Progressing',
+      now,
+      analysing: analysis.enabled,
+      where: `step ${step.index + 1}/${steps.length}: ${weight}% of traffic to revision ${label(desired)}${rest}`,
+      hold,
+      progressing: analysisText(analysis.enabled, advance ? undefined : v),
+      analysisHold: held,
       acted,
       events,
-      analyse,
       requeueAfterMs,
-      progress: hold
-        ? { status: 'True', reason: Reasons.RolloutPaused, message: `${where}; ${hold}` }
-        : { status: 'True', reason: Reasons.RolloutProgressing, message: `${where}; ${analysis}` },
-    };
+    });
   },
 };

@@ -62,3 +62,26 @@ describe('shadow', () => {
     assert.match(d.progress!.message, /set spec.traffic.provider to GatewayAPI/);
   });
 });
+
+// status.analysis keeps the newest 50 measurements: the hold must outlive them (seen in the demo).
+describe('shadow: a hold for inconclusive analysis', () => {
+  const LATER = T0 + 600_000;
+  const passing = Array.from({ length: 50 }, (_, i) => m('Successful', LATER - i * 10_000));
+  const held = () => shadow.decide(ctx(isvc(at(T0 - 10_000, [1, 2, 3, 4].map((i) => m('Inconclusive', T0 - i * 1_000))), { promote: true })));
+
+  it('neither promotes nor ends the hold after the inconclusive measurements fell out of the bounded history', () => {
+    assert.equal(held().phase, 'Paused');
+    const d = shadow.decide(ctx(isvc({ ...at(T0 - 10_000, passing), analysisHold: held().analysisHold }, { promote: true }), { now: LATER }));
+    assert.equal(d.serve, 'old');
+    assert.equal(d.phase, 'Paused');
+    assert.deepEqual(d.mirror, { name: 'new', percent: 50 });
+    assert.deepEqual(d.analysisHold, held().analysisHold);
+    assert.match(d.progress!.message, /analysis is inconclusive: .*; annotate modelops.dev\/promote to switch or modelops.dev\/abort to drop it$/);
+  });
+
+  it('switches on promote, and the hold is gone', () => {
+    const d = shadow.decide(ctx(isvc({ ...at(T0 - 10_000, passing), analysisHold: held().analysisHold }), { now: LATER, actions: { promote: true } }));
+    assert.equal(d.serve, 'new');
+    assert.equal(d.analysisHold, undefined);
+  });
+});

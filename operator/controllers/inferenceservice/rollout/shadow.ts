@@ -4,13 +4,12 @@
 // (prediction-shift, at most maxPredictionShift). A failed comparison removes the candidate
 // (nothing to roll back: it never answered a user). A passed one promotes it when
 // `promote` is set, and otherwise reports and holds for a person (modelops.dev/promote to
-// switch, modelops.dev/abort to drop it). Mirroring needs the GatewayAPI provider.
+// switch, modelops.dev/abort to drop it). Inconclusive analysis holds for a person too
+// (status.analysisHold), and is never promoted by itself. Mirroring needs the GatewayAPI provider.
 import { parseDuration } from '../../../runtime/duration.ts';
 import { Reasons } from '../../../runtime/events.ts';
-import { verdict, verdictPolicy } from '../analysis/decide.ts';
-import { measurementsOf } from '../analysis/run.ts';
 import { currentStep } from './canary.ts';
-import { analysisText, label, lastRoundPassed, nextAnalysis, rollBack, rollout, stayRolledBack } from './common.ts';
+import { analysisOf, analysisText, holdFor, holdText, judging, label, rollBack, rollout, standingHold, stayRolledBack } from './common.ts';
 import { recreate } from './recreate.ts';
 import { providerOf } from './traffic.ts';
 import type { RolloutContext, RolloutDecision, RolloutEvent, RolloutStrategy } from './strategy.ts';
@@ -22,7 +21,7 @@ export const shadow: RolloutStrategy = {
   decide(ctx: RolloutContext): RolloutDecision {
     const { isvc, desired, serving } = ctx;
     const now = ctx.now ?? Date.now();
-    if (!desired || !serving || serving.name === desired.name) return recreate.decide(ctx);
+    if (!desired || !serving || serving.name === desired.name) return { ...recreate.decide(ctx), analysisHold: standingHold(ctx) };
 
     const r = rollout(ctx)!;
     const settings = { ...SHADOW_DEFAULTS, ...isvc.spec.rollout?.shadow };
@@ -34,6 +33,7 @@ export const shadow: RolloutStrategy = {
         serve: serving.name,
         remove: r.others([serving.name]),
         phase: 'Paused',
+        analysisHold: standingHold(ctx),
         progress: {
           status: 'False',
           reason: Reasons.InvalidSpec,
@@ -43,20 +43,21 @@ export const shadow: RolloutStrategy = {
     }
     if (!desired.available) {
       const waiting = recreate.decide(ctx);
-      return { ...waiting, serve: serving.name, remove: r.others([serving.name, desired.name]) };
+      return { ...waiting, serve: serving.name, remove: r.others([serving.name, desired.name]), analysisHold: standingHold(ctx) };
     }
 
     const step = currentStep(isvc, desired.name, now);
-    const analysing = ctx.analysisEnabled === true;
-    const v = analysing ? verdict(measurementsOf(ctx.history, desired.name, 0), verdictPolicy(isvc.spec.rollout?.analysis)) : undefined;
+    const analysis = analysisOf(ctx, desired.name, 0);
+    const v = analysis.verdict;
     if (v?.phase === 'Failed') return rollBack(r, `the shadow comparison failed (no user saw its answers): ${v.message}`, Reasons.AnalysisFailed);
 
     const mirror = { name: desired.name, percent: settings.mirrorPercent };
     const events: RolloutEvent[] = [];
     const left = step.startMs + parseDuration(settings.duration) - now;
-    const compared = !analysing || (v?.phase === 'Passing' && lastRoundPassed(ctx, desired.name, 0));
+    const compared = analysis.passed;
+    const held = ctx.actions?.promote ? undefined : holdFor(ctx, desired.name, 0, v, now);
     let hold: string | undefined;
-    if (ctx.actions?.promote || (settings.promote && left <= 0 && compared && !ctx.paused)) {
+    if (ctx.actions?.promote || (settings.promote && left <= 0 && compared && !ctx.paused && !held)) {
       if (ctx.actions?.promote) events.push({ type: 'Normal', reason: Reasons.ManualAction, action: 'Promote', note: `shadow revision ${label(desired)} promoted by the modelops.dev/promote annotation` });
       return {
         serve: desired.name,
@@ -67,22 +68,20 @@ export const shadow: RolloutStrategy = {
       };
     }
     if (ctx.paused) hold = 'paused (spec.rollout.paused or the modelops.dev/paused annotation)';
-    else if (v?.phase === 'Inconclusive') hold = `analysis is inconclusive: ${v.message}; annotate modelops.dev/promote to switch or modelops.dev/abort to drop it`;
+    else if (held) hold = holdText(held, 'switch', 'drop it');
     else if (left <= 0 && compared) hold = `the comparison passed over ${settings.duration}; annotate modelops.dev/promote to switch to it, or modelops.dev/abort to drop it`;
 
-    const where = `revision ${label(desired)} gets a copy of ${mirror.percent}% of the requests; ${label(serving)} answers all of them`;
-    const analysis = analysisText(analysing, v);
-    return {
-      serve: serving.name,
-      mirror,
-      remove: r.others([serving.name, desired.name]),
+    return judging(r, {
+      traffic: { mirror },
       step,
-      phase: hold ? 'Paused' : 'Progressing',
-      acted: {},
+      now,
+      analysing: analysis.enabled,
+      where: `revision ${label(desired)} gets a copy of ${mirror.percent}% of the requests; ${label(serving)} answers all of them`,
+      hold,
+      progressing: `${analysisText(analysis.enabled, v)}; ${Math.max(0, Math.ceil(left / 1000))}s of comparison left`,
+      analysisHold: held,
       events,
-      analyse: analysing ? nextAnalysis(ctx, desired.name, step, now) : undefined,
       requeueAfterMs: left > 0 ? left : undefined,
-      progress: hold ? { status: 'True', reason: Reasons.RolloutPaused, message: `${where}; ${hold}` } : { status: 'True', reason: Reasons.RolloutProgressing, message: `${where}; ${analysis}; ${Math.max(0, Math.ceil(left / 1000))}s of comparison left` },
-    };
+    });
   },
 };

@@ -3,9 +3,10 @@
 // decision the reconciler carries out: which revision the Service sends traffic to, which
 // revisions go, and how the rollout stands. Recreate (recreate.ts) is the first strategy;
 // Canary (canary.ts) adds a second revision with a share of the traffic, steps and analysis.
-// Decisions are pure: what a strategy needs from the past (the step, the measurements) is in
-// the InferenceService's status, so an operator restarted mid-rollout resumes where it was.
-import type { AnalysisMeasurement, InferenceService } from '../../../api/v1alpha1/types.ts';
+// Decisions are pure: what a strategy needs from the past (the step, the measurements, a hold
+// for inconclusive analysis) is in the InferenceService's status, so an operator restarted
+// mid-rollout resumes where it was.
+import type { AnalysisHold, AnalysisMeasurement, InferenceService } from '../../../api/v1alpha1/types.ts';
 import type { Reason } from '../../../runtime/events.ts';
 import type { RevisionState } from '../revision.ts';
 
@@ -62,6 +63,12 @@ export interface RolloutDecision {
   aborted?: { revision: string; modelVersion: string } | undefined;
   /** A measurement of `revision` at `step` is due in `inMs` (0: now); the reconciler takes it and decides again. */
   analyse?: { revision: string; step: number; inMs: number } | undefined;
+  /**
+   * The rollout holds for a person because analysis was inconclusive (status.analysisHold);
+   * undefined clears it. Decided once from the verdict, then kept from status: the measurements
+   * behind it may fall out of the bounded history, the hold may not.
+   */
+  analysisHold?: AnalysisHold | undefined;
   /** Look again after this long even if nothing changes (a timed pause ending). */
   requeueAfterMs?: number | undefined;
   /** The manual actions this decision carried out (acknowledged in status). */
