@@ -23,7 +23,6 @@ DNS_DIR="$DIR/dns"
 NODE_IP=10.244.0.1
 CLUSTER_DOMAIN=cluster.local
 USER_NAME=modelops:coredns
-KUBECTL=("$K8S_BIN_DIR/kubectl" --kubeconfig="$DIR/admin.kubeconfig")
 
 up() {
   [[ -f "$DIR/state.env" ]] || die "no control plane runs from $DIR; start one with hack/control-plane.sh up --dir $DIR"
@@ -38,21 +37,8 @@ up() {
   DIR="$(cd "$DIR" && pwd)"; DNS_DIR="$DIR/dns"
 
   # Its own identity, allowed to read what the kubernetes plugin watches, nothing more.
-  "${KUBECTL[@]}" apply -f - >/dev/null <<RBAC
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: {name: "$USER_NAME"}
-rules:
-- {apiGroups: [""], resources: [services, namespaces, pods], verbs: [list, watch]}
-- {apiGroups: [discovery.k8s.io], resources: [endpointslices], verbs: [list, watch]}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: "$USER_NAME"}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "$USER_NAME"}
-subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "$USER_NAME"}]
-RBAC
-  client_kubeconfig "$DIR" "$DNS_DIR/coredns" "$USER_NAME"
+  host_client "$DIR" "$DNS_DIR/coredns" "$USER_NAME" '- {apiGroups: [""], resources: [services, namespaces, pods], verbs: [list, watch]}
+- {apiGroups: [discovery.k8s.io], resources: [endpointslices], verbs: [list, watch]}'
 
   local health ready
   health=$(free_port); ready=$(free_port)

@@ -37,6 +37,27 @@ stop_pid() {
   rm -f "$f"
 }
 
+# A host process's own identity on the local control plane in CLUSTER_DIR: a ClusterRole
+# named USER with RULES (YAML list items, one per line), bound to user USER, and
+# OUT.kubeconfig with a client certificate for USER (client_kubeconfig).
+host_client() {
+  local cluster_dir="$1" out="$2" user="$3" rules="$4"
+  "$K8S_BIN_DIR/kubectl" --kubeconfig="$cluster_dir/admin.kubeconfig" apply -f - >/dev/null <<RBAC
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: "$user"}
+rules:
+$rules
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: "$user"}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "$user"}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "$user"}]
+RBAC
+  client_kubeconfig "$cluster_dir" "$out" "$user"
+}
+
 # Writes OUT.crt, OUT.key and OUT.kubeconfig: a client identity CN (in group ORG when given)
 # signed by the local control plane's CA in CLUSTER_DIR, for a host process that reads the API.
 client_kubeconfig() {

@@ -44,20 +44,7 @@ up() {
   DIR="$(cd "$DIR" && pwd)"; PROM_DIR="$DIR/prometheus"
 
   # Its own identity, allowed to list and watch Pods, which is all role `pod` discovery reads.
-  "$K8S_BIN_DIR/kubectl" --kubeconfig="$DIR/admin.kubeconfig" apply -f - >/dev/null <<RBAC
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: {name: "$USER_NAME"}
-rules:
-- {apiGroups: [""], resources: [pods], verbs: [list, watch]}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: "$USER_NAME"}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "$USER_NAME"}
-subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "$USER_NAME"}]
-RBAC
-  client_kubeconfig "$DIR" "$PROM_DIR/prometheus" "$USER_NAME"
+  host_client "$DIR" "$PROM_DIR/prometheus" "$USER_NAME" '- {apiGroups: [""], resources: [pods], verbs: [list, watch]}'
 
   # The label selector is sent to the API (only model server Pods are watched); the relabelling
   # keeps their port named http, drops finished Pods and names the target by Pod and revision.
