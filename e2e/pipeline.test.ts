@@ -5,6 +5,10 @@
 // and the operator registers and verifies the ModelVersion. Then the user promotes it to
 // `production` and applies the example InferenceService: the server image serves the trained
 // model from S3 in real Pods, and a prediction comes back through the Service's ClusterIP.
+// Then the loop closes: the example DriftMonitor sees winter days in the live traffic (as
+// Prometheus scraped them from the server Pods), starts a retraining on the newest data, the
+// retrained version takes the `production` alias and the InferenceService's canary rolls it
+// out, judged by Prometheus, while users keep being answered.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,7 +21,8 @@ import { helm, valuesFile } from '../test/support/helm.ts';
 import { startS3 } from '../test/support/s3.ts';
 import type { S3Server } from '../test/support/s3.ts';
 import { waitFor } from '../test/support/wait.ts';
-import { loadProjectImage, startCluster } from './support.ts';
+import { seattleDays } from '../test/support/rollout.ts';
+import { loadProjectImage, sendLoad, startCluster, startClusterPrometheus, tally } from './support.ts';
 import type { Cluster } from './support.ts';
 
 /** The node's bridge address (hack/node.sh): Pods reach host services there. */
@@ -26,8 +31,10 @@ const EXAMPLES = join(REPO_ROOT, 'examples/seattle-weather');
 
 let cluster: Cluster;
 let s3: S3Server;
+let promUrl: string;
 before(async () => {
   cluster = await startCluster();
+  promUrl = await startClusterPrometheus(cluster, '1s');
   await loadProjectImage(cluster, 'operator');
   await loadProjectImage(cluster, 'trainer');
   await loadProjectImage(cluster, 'server');
@@ -76,6 +83,7 @@ describe('data to a served model on a real node', () => {
       image: { pullPolicy: 'Never' },
       artifactStore: `s3://${s3.bucket}`,
       artifactStoreSecret: 'modelops-s3',
+      prometheusUrl: promUrl,
       extraEnv: Object.keys(s3.env).map((name) => ({ name, valueFrom: { secretKeyRef: { name: 'modelops-s3', key: name } } })),
     });
     const install = await helm(['install', 'modelops', join(REPO_ROOT, 'charts/modelops'), '-n', 'modelops-system', '-f', values, '--wait', '--timeout', '120s'], kc);
@@ -223,6 +231,112 @@ describe('data to a served model on a real node', () => {
     assert.equal(predicted, 2, 'both predictions counted under their class');
     const serverLogs = await kubectl(['logs', '-n', 'weather', '-l', `modelops.dev/revision=${revision}`, '--tail=-1'], kc);
     assert.doesNotMatch(serverLogs.stdout, /"level":"(warn|error|fatal)"/, `no warning or error in the server log:\n${serverLogs.stdout}`);
+    await kubectlOk(['get', 'modelops', '-n', 'weather'], kc).then((table) => t.diagnostic(`kubectl get modelops -n weather\n${table}`));
+  });
+  it('given v1 serving and the example DriftMonitor, when winter days arrive, then drift starts a retraining whose model rolls out by canary on Prometheus evidence', async (t) => {
+    const kc = { kubeconfig: cluster.kubeconfig };
+    const ns = { ...kc, namespace: 'weather' };
+    const ip = (await kubectlOk(['get', 'service', 'seattle-weather', '-n', 'weather', '-o', 'jsonpath={.spec.clusterIP}'], kc)).trim();
+    const url = `http://${ip}/v2/models/seattle-weather/infer`;
+    // The trained model's inputs: one FP32 [1, 1] tensor per feature.
+    const days = (months: number[]) => {
+      const rows = seattleDays().filter((d) => months.includes(d.month));
+      let next = 0;
+      return () => {
+        const [precipitation, temp_max, temp_min, wind] = rows[next++ % rows.length]!.x;
+        return { inputs: Object.entries({ precipitation, temp_max, temp_min, wind }).map(([name, v]) => ({ name, datatype: 'FP32', shape: [1, 1], data: [v] })) };
+      };
+    };
+    const promValue = async (query: string): Promise<number> => {
+      const res = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(query)}`, { signal: AbortSignal.timeout(10_000) });
+      const body = (await res.json()) as { data: { result: { value: [number, string] }[] } };
+      return Number(body.data.result[0]?.value[1] ?? 0);
+    };
+
+    await kubectlOk(['apply', '-f', join(EXAMPLES, '05-driftmonitor.yaml')], ns);
+    // 400 days of December to February: the model was trained on every month, the monitor's
+    // reference is the training Dataset's profile.
+    const winter = sendLoad(url, days([12, 1, 2]), 25);
+    await waitFor('400 winter answers', () => winter.answers.length >= 400, 120_000, 200);
+    await winter.stop();
+    t.diagnostic(`winter traffic: ${tally(winter.answers)}`);
+    assert.ok(winter.answers.filter((a) => a.status === 200).length >= 395, tally(winter.answers));
+    await waitFor('Prometheus has scraped the winter requests', async () => (await promValue('sum(modelops_inference_requests_total{namespace="weather"})')) >= 400, 60_000, 1000);
+
+    // The monitor runs every 30 minutes; run it now, as a user would.
+    const canary = { steps: [{ weight: 50, pause: { duration: '20s' } }, { weight: 100 }] };
+    // The example's 2 and 5 minute pauses are shortened, and its latency checks relaxed: on the
+    // shared 2-core CI machine latency measures the machine, not the model.
+    await kubectlOk(['patch', 'misvc', 'seattle-weather', '--type', 'merge', '-p', JSON.stringify({ spec: { rollout: { canary, analysis: { interval: '10s', window: '30s', maxLatencyP99Ms: 2000, maxLatencyRatio: 0 } } } })], ns);
+    await kubectlOk(['annotate', 'mdm', 'seattle-weather', '--overwrite', `modelops.dev/run=${Date.now()}`], ns);
+    const dm = await waitFor(
+      'the DriftMonitor run',
+      async () => {
+        const o = await getJson(kc, ['get', 'mdm', 'seattle-weather', '-n', 'weather']);
+        if (o.status?.phase === 'Failed') throw new Error(`drift run failed: ${JSON.stringify(o.status.conditions)}`);
+        return ['Drifted', 'NoDrift', 'InsufficientData'].includes(o.status?.phase) ? o : undefined;
+      },
+      120_000,
+      1000,
+    );
+    const features = dm.status.features.map((f: any) => `${f.name}: ${f.method} ${Number(f.statistic).toFixed(3)} (threshold ${f.threshold}, ${f.samples} samples) ${f.verdict}`);
+    t.diagnostic(`drift: ${dm.status.phase}\n  ${features.join('\n  ')}`);
+    assert.equal(dm.status.phase, 'Drifted');
+    assert.equal(dm.status.features.find((f: any) => f.name === 'temp_max').verdict, 'Drift');
+    const retrain = dm.status.retrainingJob as string;
+    assert.ok(retrain, 'a retraining TrainingJob was started');
+
+    const tj = await waitFor(
+      `the retraining ${retrain}`,
+      async () => {
+        const o = await getJson(kc, ['get', 'mtj', retrain, '-n', 'weather']);
+        if (['Failed', 'Rejected'].includes(o.status?.phase)) throw new Error(`retraining ${o.status.phase}: ${o.status.failureReason ?? JSON.stringify(o.status.conditions)}`);
+        return o.status?.phase === 'Succeeded' ? o : undefined;
+      },
+      420_000,
+      1000,
+    );
+    const v2 = tj.status.modelVersion as string;
+    assert.equal(v2, 'seattle-weather-v2');
+
+    // Users keep sending every kind of day while the canary is judged.
+    const users = sendLoad(url, days([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]), 15);
+    let sawCanary = false;
+    try {
+      const done = await waitFor(
+        `${v2} promoted by the canary`,
+        async () => {
+          const o = await getJson(kc, ['get', 'misvc', 'seattle-weather', '-n', 'weather']);
+          if (o.status?.canaryRevision?.modelVersion === v2 && o.status.canaryWeight > 0) sawCanary = true;
+          if (o.status?.phase === 'RolledBack') throw new Error(`the canary of ${v2} was rolled back: ${JSON.stringify(o.status.analysis.slice(0, 4).map((m: any) => m.message))}`);
+          return o.status?.phase === 'Healthy' && o.status.servingModelVersion === v2 ? o : undefined;
+        },
+        300_000,
+        1000,
+      );
+      assert.ok(sawCanary, 'the new version went through canary steps');
+      const measured = done.status.analysis.filter((m: any) => m.result === 'Successful' && m.revision === done.status.servingRevision);
+      assert.ok(measured.some((m: any) => m.metric === 'error-rate'), 'the canary passed the error-rate check');
+      assert.ok(measured.some((m: any) => m.metric === 'rain-share'), "the canary passed the example's custom check");
+      t.diagnostic(`canary measurements that passed: ${measured.length}, e.g. ${measured[0].message}`);
+    } finally {
+      await users.stop();
+    }
+    t.diagnostic(`users during the rollout: ${tally(users.answers)}`);
+    assert.ok(users.answers.some((a) => a.version === '1') && users.answers.some((a) => a.version === '2'), 'both versions answered users during the canary');
+    assert.ok(users.answers.filter((a) => a.status !== 200).length <= users.answers.length / 100, `at most 1 % of users not answered: ${tally(users.answers)}`);
+
+    const mv2 = await getJson(kc, ['get', 'mv', v2, '-n', 'weather']);
+    assert.ok(mv2.status.aliases.includes('production'));
+    assert.equal(mv2.spec.lineage.trainingJob, retrain);
+    // Cooldown: a second run while drift persists does not retrain again.
+    await kubectlOk(['annotate', 'mdm', 'seattle-weather', '--overwrite', `modelops.dev/run=${Date.now()}`], ns);
+    const again = await waitFor('the second run', async () => {
+      const o = await getJson(kc, ['get', 'mdm', 'seattle-weather', '-n', 'weather']);
+      return o.status?.lastRunTime !== dm.status.lastRunTime && o.status?.phase ? o : undefined;
+    }, 120_000, 1000);
+    const tjs = (await getJson(kc, ['get', 'mtj', '-n', 'weather'])).items.map((o: any) => o.metadata.name);
+    assert.deepEqual(tjs.sort(), ['seattle-weather', retrain].sort(), `no second retraining within the cooldown (second run: ${again.status.phase})`);
     await kubectlOk(['get', 'modelops', '-n', 'weather'], kc).then((table) => t.diagnostic(`kubectl get modelops -n weather\n${table}`));
   });
 });

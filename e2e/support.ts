@@ -32,6 +32,7 @@ export async function startCluster(): Promise<Cluster> {
     dir,
     kubeconfig: cp.kubeconfig,
     stop: async () => {
+      if (existsSync(join(dir, 'gateway'))) await run(join(REPO_ROOT, 'hack/gateway.sh'), ['down', '--dir', join(dir, 'gateway')]).catch(() => undefined);
       await run(join(REPO_ROOT, 'hack/prometheus.sh'), ['down', '--dir', dir]).catch(() => undefined);
       await run(join(REPO_ROOT, 'hack/node.sh'), ['down', '--dir', dir]).catch(() => undefined);
       await stopControlPlane(dir);
@@ -49,6 +50,21 @@ export async function startClusterPrometheus(cluster: Cluster, scrapeInterval = 
     return stdout.trim().split('\n').at(-1)!;
   } catch (err) {
     throw new Error(`hack/prometheus.sh up failed: ${(err as { stderr?: string }).stderr ?? err}`);
+  }
+}
+
+/**
+ * Starts the cluster's Gateway API implementation (hack/gateway.sh: Traefik on the node IP,
+ * reading the API) with a Gateway `name` in `namespace`, and returns its URL; cluster.stop()
+ * stops it too. Needs Traefik built (`make gateway`; see traefikMissing()).
+ */
+export async function startClusterGateway(cluster: Cluster, namespace: string, name: string): Promise<string> {
+  try {
+    const args = ['up', '--kubeconfig', cluster.kubeconfig, '--dir', join(cluster.dir, 'gateway'), '--address', '10.244.0.1', '--namespace', namespace, '--name', name];
+    const { stdout } = await run(join(REPO_ROOT, 'hack/gateway.sh'), args, { maxBuffer: 16 << 20 });
+    return stdout.trim().split('\n').at(-1)!;
+  } catch (err) {
+    throw new Error(`hack/gateway.sh up failed: ${(err as { stderr?: string }).stderr ?? err}`);
   }
 }
 

@@ -12,21 +12,19 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import http from 'node:http';
-import { homedir, networkInterfaces, tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { dump } from 'js-yaml';
 import { kubeconfigPath, kubectl, kubectlOk } from '../support/cluster.ts';
-import { pinnedVersions, REPO_ROOT } from '../support/control-plane.ts';
+import { REPO_ROOT, traefikMissing } from '../support/control-plane.ts';
 import { waitFor } from '../support/wait.ts';
 
 const run = promisify(execFile);
-const TRAEFIK_VERSION = pinnedVersions().TRAEFIK_VERSION ?? '';
-const TRAEFIK = join(process.env.MODELOPS_CACHE ?? join(homedir(), '.cache/modelops'), 'traefik', TRAEFIK_VERSION, 'bin/traefik');
-const skip = existsSync(TRAEFIK) ? false : `Traefik ${TRAEFIK_VERSION} is not built (${TRAEFIK}): run \`make gateway\``;
+const skip = traefikMissing();
 
 const N = 1000;
 // Four standard deviations of a binomial count of N draws at p = 0.8: about 5 points of share.
@@ -101,7 +99,7 @@ async function sendRequests(url: string, n: number): Promise<Record<string, numb
   return counts;
 }
 
-describe(`Gateway API through Traefik ${TRAEFIK_VERSION}`, { skip }, () => {
+describe('Gateway API through Traefik', { skip }, () => {
   let ns: string;
   let dir: string;
   let gatewayUrl: string;

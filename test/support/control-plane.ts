@@ -1,7 +1,7 @@
 // Starts and stops the local control plane of hack/control-plane.sh from TypeScript, and
 // finds the pinned kubectl. Used by the integration tests' global setup.
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -17,6 +17,13 @@ export function pinnedVersions(): Record<string, string> {
       .filter((l) => /^[A-Z_]+=/.test(l))
       .map((l) => l.split('=', 2) as [string, string]),
   );
+}
+
+/** Why the Gateway API stories cannot run (the pinned Traefik is not built), or false when they can. */
+export function traefikMissing(env: NodeJS.ProcessEnv = process.env): string | false {
+  const version = pinnedVersions().TRAEFIK_VERSION ?? '';
+  const binary = join(env.MODELOPS_CACHE ?? join(homedir(), '.cache/modelops'), 'traefik', version, 'bin/traefik');
+  return existsSync(binary) ? false : `Traefik ${version} is not built (${binary}): run \`make gateway\``;
 }
 
 /** Directory of the pinned Kubernetes binaries, as hack/lib.sh computes it. */
