@@ -14,15 +14,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { dump } from 'js-yaml';
 import { kubectl, kubectlOk } from '../test/support/cluster.ts';
 import { REPO_ROOT } from '../test/support/control-plane.ts';
-import { helm, valuesFile } from '../test/support/helm.ts';
 import { startS3 } from '../test/support/s3.ts';
 import type { S3Server } from '../test/support/s3.ts';
 import { waitFor } from '../test/support/wait.ts';
 import { seattleDays } from '../test/support/rollout.ts';
-import { loadProjectImage, sendLoad, startCluster, startClusterPrometheus, tally } from './support.ts';
+import { installModelops, loadProjectImage, sendLoad, startCluster, startClusterPrometheus, tally } from './support.ts';
 import type { Cluster } from './support.ts';
 
 /** The node's bridge address (hack/node.sh): Pods reach host services there. */
@@ -72,22 +70,7 @@ describe('data to a served model on a real node', () => {
         Body: readFileSync(join(REPO_ROOT, 'node_modules/vega-datasets/data/seattle-weather.csv')),
       }),
     );
-    const secret = (ns: string) =>
-      dump({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'modelops-s3', namespace: ns }, type: 'Opaque', stringData: s3.env });
-    for (const ns of ['modelops-system', 'weather']) {
-      await kubectlOk(['create', 'namespace', ns], kc);
-      await kubectlOk(['label', 'namespace', ns, 'pod-security.kubernetes.io/enforce=restricted'], kc);
-      await kubectlOk(['apply', '-f', '-'], { ...kc, input: secret(ns) });
-    }
-    const values = valuesFile({
-      image: { pullPolicy: 'Never' },
-      artifactStore: `s3://${s3.bucket}`,
-      artifactStoreSecret: 'modelops-s3',
-      prometheusUrl: promUrl,
-      extraEnv: Object.keys(s3.env).map((name) => ({ name, valueFrom: { secretKeyRef: { name: 'modelops-s3', key: name } } })),
-    });
-    const install = await helm(['install', 'modelops', join(REPO_ROOT, 'charts/modelops'), '-n', 'modelops-system', '-f', values, '--wait', '--timeout', '120s'], kc);
-    assert.equal(install.code, 0, install.stderr);
+    await installModelops(cluster, s3, ['weather'], promUrl);
 
     const ns = { ...kc, namespace: 'weather' };
     await kubectlOk(['apply', '-f', join(EXAMPLES, '01-dataset.yaml'), '-f', join(EXAMPLES, '02-trainingjob.yaml')], ns);

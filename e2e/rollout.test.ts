@@ -24,12 +24,11 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { dump } from 'js-yaml';
 import { kubectl, kubectlOk } from '../test/support/cluster.ts';
 import { REPO_ROOT, traefikMissing } from '../test/support/control-plane.ts';
-import { helm, valuesFile } from '../test/support/helm.ts';
 import { seattleDays } from '../test/support/rollout.ts';
 import { startS3 } from '../test/support/s3.ts';
 import type { S3Server } from '../test/support/s3.ts';
 import { waitFor } from '../test/support/wait.ts';
-import { killContainer, loadProjectImage, sendLoad, startCluster, startClusterGateway, startClusterPrometheus, tally } from './support.ts';
+import { installModelops, killContainer, loadProjectImage, sendLoad, startCluster, startClusterGateway, startClusterPrometheus, tally } from './support.ts';
 import type { Answer, Cluster, ClusterLoad } from './support.ts';
 
 /** The node's bridge address (hack/node.sh): Pods reach host services there. */
@@ -144,21 +143,7 @@ before(async () => {
   await loadProjectImage(cluster, 'operator');
   await loadProjectImage(cluster, 'server');
   s3 = await startS3('e2e-models', HOST_FROM_PODS);
-  const secret = (ns: string) => dump({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'modelops-s3', namespace: ns }, type: 'Opaque', stringData: s3.env });
-  for (const ns of ['modelops-system', NS]) {
-    await kubectlOk(['create', 'namespace', ns], kc);
-    await kubectlOk(['label', 'namespace', ns, 'pod-security.kubernetes.io/enforce=restricted'], kc);
-    await kubectlOk(['apply', '-f', '-'], { ...kc, input: secret(ns) });
-  }
-  const values = valuesFile({
-    image: { pullPolicy: 'Never' },
-    artifactStore: `s3://${s3.bucket}`,
-    artifactStoreSecret: 'modelops-s3',
-    prometheusUrl: promUrl,
-    extraEnv: Object.keys(s3.env).map((name) => ({ name, valueFrom: { secretKeyRef: { name: 'modelops-s3', key: name } } })),
-  });
-  const install = await helm(['install', 'modelops', join(REPO_ROOT, 'charts/modelops'), '-n', 'modelops-system', '-f', values, '--wait', '--timeout', '120s'], kc);
-  assert.equal(install.code, 0, install.stderr);
+  await installModelops(cluster, s3, [NS], promUrl);
 
   // v1, v3, v4 and v5 good, v2 a bad release (fails on every real input).
   const versions = [

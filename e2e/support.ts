@@ -7,7 +7,9 @@ import { request } from 'node:http';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { kubectlOk } from '../test/support/cluster.ts';
 import { REPO_ROOT, startControlPlane, stopControlPlane } from '../test/support/control-plane.ts';
+import { helm, valuesFile } from '../test/support/helm.ts';
 
 const run = promisify(execFile);
 
@@ -184,4 +186,29 @@ export function tally(answers: Answer[]): string {
 export async function killContainer(cluster: Cluster, containerID: string): Promise<void> {
   const id = containerID.replace(/^containerd:\/\//, '');
   await run('ctr', ['--address', join(cluster.dir, 'node/containerd.sock'), '-n', 'k8s.io', 'tasks', 'kill', '--signal', 'SIGKILL', id]);
+}
+
+/**
+ * Installs the chart as a platform team would on this node: the operator image from the
+ * node's containerd, the artifact store `s3` with its credentials in a Secret `modelops-s3`
+ * (in modelops-system and in each workload namespace, created with the restricted Pod
+ * Security profile), and `prometheusUrl` as the rollouts' and drift's evidence.
+ */
+export async function installModelops(cluster: Cluster, s3: { bucket: string; env: Record<string, string> }, workloadNamespaces: string[], prometheusUrl: string): Promise<void> {
+  const kc = { kubeconfig: cluster.kubeconfig };
+  for (const ns of ['modelops-system', ...workloadNamespaces]) {
+    await kubectlOk(['create', 'namespace', ns], kc);
+    await kubectlOk(['label', 'namespace', ns, 'pod-security.kubernetes.io/enforce=restricted'], kc);
+    const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'modelops-s3', namespace: ns }, type: 'Opaque', stringData: s3.env };
+    await kubectlOk(['apply', '-f', '-'], { ...kc, input: JSON.stringify(secret) });
+  }
+  const values = valuesFile({
+    image: { pullPolicy: 'Never' },
+    artifactStore: `s3://${s3.bucket}`,
+    artifactStoreSecret: 'modelops-s3',
+    prometheusUrl,
+    extraEnv: Object.keys(s3.env).map((name) => ({ name, valueFrom: { secretKeyRef: { name: 'modelops-s3', key: name } } })),
+  });
+  const install = await helm(['install', 'modelops', join(REPO_ROOT, 'charts/modelops'), '-n', 'modelops-system', '-f', values, '--wait', '--timeout', '120s'], kc);
+  if (install.code !== 0) throw new Error(`helm install failed: ${install.stderr}`);
 }
