@@ -14,8 +14,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseArgs } from 'node:util';
-import { CoreV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi, setHeaderOptions } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, setHeaderOptions } from '@kubernetes/client-node';
 import { INFERENCE_SERVICES } from '../../operator/controllers/resources.ts';
+import { CustomObjectsApi as OperatorCustomObjectsApi, ObjectsApi } from '../../operator/runtime/client/apis.ts';
+import { kubeconfigAccess } from '../../operator/runtime/client/config.ts';
+import { KubeClient } from '../../operator/runtime/client/http.ts';
 import { realClock } from '../../operator/runtime/clock.ts';
 import { Controller } from '../../operator/runtime/controller.ts';
 import type { ObjectKey } from '../../operator/runtime/controller.ts';
@@ -65,6 +68,8 @@ const kc = new KubeConfig();
 kc.loadFromFile(cp.kubeconfig);
 const custom = kc.makeApiClient(CustomObjectsApi);
 const core = kc.makeApiClient(CoreV1Api);
+// The operator's informer reads through the operator's own client; the load comes from client-node.
+const client = new KubeClient(await kubeconfigAccess(cp.kubeconfig));
 await run(join(kubernetesBinDir(), 'kubectl'), ['--kubeconfig', cp.kubeconfig, 'apply', '--server-side', '-f', join(import.meta.dirname, '../../crds')]);
 await run(join(kubernetesBinDir(), 'kubectl'), ['--kubeconfig', cp.kubeconfig, 'wait', '--for=condition=Established', 'crd', '-l', 'app.kubernetes.io/part-of=modelops']);
 
@@ -80,9 +85,9 @@ try {
 
     // Informer over the namespace, shared by the drain and latency measurements.
     const informers = new InformerSet<ReturnType<typeof object> & { metadata: { namespace?: string; annotations?: Record<string, string> } }>(INFERENCE_SERVICES, {
-      kubeConfig: kc,
-      objects: KubernetesObjectApi.makeApiClient(kc),
-      custom: kc.makeApiClient(CustomObjectsApi),
+      client,
+      objects: new ObjectsApi(client),
+      custom: new OperatorCustomObjectsApi(client),
       namespaces: [ns],
       clock: realClock,
       log: silentLogger,
