@@ -1,5 +1,5 @@
 // Where the API server is and how to authenticate to it, from a kubeconfig file or the Pod's
-// service account, without @kubernetes/client-node (importing it costs the process ~65 MiB;
+// service account, without @kubernetes/client-node (importing it costs a process about 64 MiB;
 // see docs/architecture.md). Kubeconfig users that authenticate through an exec plugin or
 // an auth provider are handed to client-node's KubeConfig, imported only then.
 import { existsSync, readFileSync } from 'node:fs';

@@ -50,6 +50,17 @@ function queryString(query: Query | undefined): string {
   return s ? `?${s}` : '';
 }
 
+/**
+ * A response body as text, decoded as it arrives: a list page (about 1 MB) is never held
+ * twice over as Buffer chunks and their concatenation, whose native memory RSS keeps.
+ */
+async function readText(res: http.IncomingMessage): Promise<string> {
+  res.setEncoding('utf8');
+  let text = '';
+  for await (const chunk of res) text += chunk as string;
+  return text;
+}
+
 export class KubeClient {
   readonly #access: KubeAccess;
   readonly #url: URL;
@@ -118,9 +129,7 @@ export class KubeClient {
   /** One request; the parsed JSON body of a 2xx answer, else an ApiError. */
   async request<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
     const res = await this.#send(method, path, opts);
-    const chunks: Buffer[] = [];
-    for await (const chunk of res) chunks.push(chunk as Buffer);
-    const text = Buffer.concat(chunks).toString('utf8');
+    const text = await readText(res);
     const status = res.statusCode ?? 0;
     if (status < 200 || status >= 300) throw new ApiError(method, path, status, text);
     return (text ? JSON.parse(text) : undefined) as T;
@@ -134,11 +143,7 @@ export class KubeClient {
   async watch(path: string, query: Query, signal: AbortSignal, onEvent: (e: WatchEvent) => void, done: (err?: unknown) => void): Promise<void> {
     const res = await this.#send('GET', path, { query: { ...query, watch: true } }, signal);
     const status = res.statusCode ?? 0;
-    if (status !== 200) {
-      const chunks: Buffer[] = [];
-      for await (const chunk of res) chunks.push(chunk as Buffer);
-      throw new ApiError('GET', path, status, Buffer.concat(chunks).toString('utf8'));
-    }
+    if (status !== 200) throw new ApiError('GET', path, status, await readText(res));
     let finished = false;
     const finish = (err?: unknown) => {
       if (finished || signal.aborted) return;
