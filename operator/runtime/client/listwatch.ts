@@ -122,6 +122,10 @@ export class ListWatch<T extends KubernetesObject> {
     const timeoutSeconds = Math.floor(MIN_WATCH_TIMEOUT_S * (1 + (this.#o.random ?? Math.random)()));
     let idle: NodeJS.Timeout | undefined;
     let open = false;
+    let openedAt = 0;
+    let events = 0;
+    /** An ERROR event other than 410 Gone, reported when the stream ends. */
+    let failure: ApiError | undefined;
     const touch = () => {
       clearTimeout(idle);
       idle = setTimeout(() => {
@@ -135,10 +139,13 @@ export class ListWatch<T extends KubernetesObject> {
     touch();
     const onEvent = (e: WatchEvent) => {
       touch();
+      events++;
       if (abort.signal.aborted) return;
       if (e.type === 'ERROR') {
         // A Status object; 410 means our resourceVersion is too old: relist when the stream ends.
-        if ((e.object as { code?: number }).code === 410) this.#resourceVersion = '';
+        const status = e.object as { code?: number };
+        if (status.code === 410) this.#resourceVersion = '';
+        else failure = new ApiError('GET', this.#o.path, status.code ?? 500, JSON.stringify(status));
         return;
       }
       const obj = (this.#o.transform ? this.#o.transform(e.object as T) : e.object) as T;
@@ -164,7 +171,10 @@ export class ListWatch<T extends KubernetesObject> {
     const done = (err?: unknown) => {
       clearTimeout(idle);
       if (this.#stopped || this.#abort !== abort) return;
-      if (err) return this.#fail(err);
+      if (err ?? failure) return this.#fail(err ?? failure);
+      // A stream that ends at once with nothing in it would be reopened in a tight loop: fail
+      // instead, and the Informer restarts with backoff.
+      if (events === 0 && performance.now() - openedAt < 1000) return this.#fail(new Error(`watch ${this.#o.path} ended at once`));
       // The server ended the watch (timeout) or sent 410: resume, relisting if needed.
       this.#listAndWatch().catch((e: unknown) => this.#fail(e));
     };
@@ -177,6 +187,7 @@ export class ListWatch<T extends KubernetesObject> {
         done,
       );
       open = true;
+      openedAt = performance.now();
     } catch (err) {
       clearTimeout(idle);
       if (gone(err) && !this.#stopped) {
