@@ -1,5 +1,5 @@
-// The informer lists in pages and still sees every object, for built-in kinds (typed list
-// metadata) and custom resources (raw JSON) alike.
+// An informer over more objects than one list page caches every one: built-in kinds come in
+// one list, custom resources in pages of 500.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { KubernetesObject } from '@kubernetes/client-node';
