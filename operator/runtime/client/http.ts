@@ -61,6 +61,13 @@ async function readText(res: http.IncomingMessage): Promise<string> {
   return text;
 }
 
+/**
+ * A request whose connection is silent this long fails (undici's default, which client-node's
+ * requests had): a hung connection must not hold a reconcile forever. Watches are exempt;
+ * ListWatch watches over them.
+ */
+const REQUEST_IDLE_TIMEOUT_MS = 300_000;
+
 export class KubeClient {
   readonly #access: KubeAccess;
   readonly #url: URL;
@@ -93,7 +100,7 @@ export class KubeClient {
     }
   }
 
-  async #send(method: string, path: string, opts: RequestOptions, signal?: AbortSignal): Promise<http.IncomingMessage> {
+  async #send(method: string, path: string, opts: RequestOptions, signal?: AbortSignal, idleTimeoutMs?: number): Promise<http.IncomingMessage> {
     await this.#throttle();
     const headers: Record<string, string> = { Accept: 'application/json' };
     const authorization = await this.#access.authorization();
@@ -120,6 +127,7 @@ export class KubeClient {
         ...(secure ? { ca, cert, key, rejectUnauthorized, ...(servername ? { servername } : {}) } : {}),
         ...(signal ? { signal } : {}),
       });
+      if (idleTimeoutMs) req.setTimeout(idleTimeoutMs, () => req.destroy(new Error(`${method} ${path}: no answer for ${idleTimeoutMs / 1000} s`)));
       req.once('response', resolve);
       req.once('error', reject);
       req.end(payload);
@@ -128,7 +136,7 @@ export class KubeClient {
 
   /** One request; the parsed JSON body of a 2xx answer, else an ApiError. */
   async request<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
-    const res = await this.#send(method, path, opts);
+    const res = await this.#send(method, path, opts, undefined, REQUEST_IDLE_TIMEOUT_MS);
     const text = await readText(res);
     const status = res.statusCode ?? 0;
     if (status < 200 || status >= 300) throw new ApiError(method, path, status, text);
