@@ -27,7 +27,7 @@ export interface OperatorConfig {
   kubeApiQps: number;
   kubeApiBurst: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
-  /** Path to a kubeconfig; default: in-cluster, then $KUBECONFIG, then ~/.kube/config. */
+  /** Path to a kubeconfig; default: the first file of $KUBECONFIG, then ~/.kube/config, then in-cluster. */
   kubeconfig: string | undefined;
   /** How often informers relist everything. */
   relistPeriodMs: number;

@@ -1,6 +1,5 @@
 // The operator process: configuration, logging, API clients, controllers, leader election,
 // metrics and probes, and a clean shutdown on SIGTERM.
-import { CoordinationV1Api, CustomObjectsApi, EventsV1Api, KubernetesObjectApi } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { openStore } from './artifacts/open.ts';
 import { ConfigError, loadConfig } from './config.ts';
@@ -13,9 +12,11 @@ import { modelVersionController } from './controllers/modelversion/controller.ts
 import { trainingJobController } from './controllers/trainingjob/controller.ts';
 import { listen, metricsServer, probeServer } from './http.ts';
 import { Manager } from './manager.ts';
+import { CustomObjectsApi, EventsApi, LeasesApi, ObjectsApi } from './runtime/client/apis.ts';
+import { defaultAccess, kubeconfigAccess } from './runtime/client/config.ts';
+import { KubeClient } from './runtime/client/http.ts';
 import { realClock } from './runtime/clock.ts';
 import { EventRecorder } from './runtime/events.ts';
-import { RateLimitedKubeConfig } from './runtime/kube.ts';
 import { SharedInformers } from './runtime/resources.ts';
 import { LeaderElector } from './runtime/leader.ts';
 import type { Logger } from './runtime/log.ts';
@@ -28,17 +29,15 @@ async function main(cfg: OperatorConfig): Promise<number> {
   const clock = realClock;
   const metrics = new OperatorMetrics();
 
-  const kc = new RateLimitedKubeConfig();
-  if (cfg.kubeconfig) kc.loadFromFile(cfg.kubeconfig);
-  else kc.loadFromDefault();
-  kc.limit(cfg.kubeApiQps, cfg.kubeApiBurst, clock, (ms) => metrics.clientThrottle.inc(ms / 1000));
+  const access = cfg.kubeconfig ? await kubeconfigAccess(cfg.kubeconfig) : await defaultAccess(process.env);
+  const client = new KubeClient(access).limit(cfg.kubeApiQps, cfg.kubeApiBurst, clock, (ms) => metrics.clientThrottle.inc(ms / 1000));
 
   const ctx: ControllerContext = {
-    kubeConfig: kc,
-    objects: KubernetesObjectApi.makeApiClient(kc),
-    custom: kc.makeApiClient(CustomObjectsApi),
+    client,
+    objects: new ObjectsApi(client),
+    custom: new CustomObjectsApi(client),
     events: new EventRecorder({
-      api: kc.makeApiClient(EventsV1Api),
+      api: new EventsApi(client),
       controller: 'modelops.dev/operator',
       instance: cfg.identity,
       clock,
@@ -53,7 +52,7 @@ async function main(cfg: OperatorConfig): Promise<number> {
     store: cfg.artifactStore ? openStore(cfg.artifactStore, process.env) : undefined,
     openStore: (root) => openStore(root, process.env),
     informerOptions: (labelSelector) => ({
-      kubeConfig: kc,
+      client,
       objects: ctx.objects,
       custom: ctx.custom,
       namespaces: cfg.namespaces,
@@ -68,7 +67,7 @@ async function main(cfg: OperatorConfig): Promise<number> {
 
   const leader = cfg.leaderElect
     ? new LeaderElector({
-        api: kc.makeApiClient(CoordinationV1Api),
+        api: new LeasesApi(client),
         namespace: cfg.leaderElectionNamespace,
         name: cfg.leaderElectionId,
         identity: cfg.identity,

@@ -1,8 +1,9 @@
 // What every controller gets from the operator: API clients, the event recorder, clock,
 // logger, metrics, and how to build informers for the watched namespaces.
-import type { CustomObjectsApi, KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import type { ArtifactStore } from '../artifacts/store.ts';
 import type { OperatorConfig } from '../config.ts';
+import type { CustomObjectsApi, ObjectsApi } from '../runtime/client/apis.ts';
+import type { KubeClient } from '../runtime/client/http.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { EventRecorder } from '../runtime/events.ts';
 import type { Logger } from '../runtime/log.ts';
@@ -10,8 +11,8 @@ import type { OperatorMetrics } from '../runtime/metrics.ts';
 import type { InformerSetOptions, SharedInformers } from '../runtime/resources.ts';
 
 export interface ControllerContext {
-  kubeConfig: KubeConfig;
-  objects: KubernetesObjectApi;
+  client: KubeClient;
+  objects: ObjectsApi;
   custom: CustomObjectsApi;
   events: EventRecorder;
   clock: Clock;

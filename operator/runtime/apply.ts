@@ -2,8 +2,9 @@
 // ownership of the fields we set so that drift is corrected. An object with the child's
 // name that is not controlled by the owner is reported and never adopted.
 import { isDeepStrictEqual } from 'node:util';
-import { PatchStrategy } from '@kubernetes/client-node';
-import type { KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { PatchStrategy } from './client/apis.ts';
+import type { ObjectsApi } from './client/apis.ts';
 import { isNotFound, statusOf } from './kube.ts';
 import { controllerRef, isControlledBy } from './owner.ts';
 
@@ -46,7 +47,7 @@ export interface ApplyOutcome<T> {
  * without one the live object is read first so a foreign object is never adopted.
  */
 export async function applyChild<T extends KubernetesObject>(
-  api: KubernetesObjectApi,
+  api: ObjectsApi,
   owner: KubernetesObject,
   child: T,
   cached: T | undefined,
@@ -81,7 +82,7 @@ export async function applyChild<T extends KubernetesObject>(
   }
   let applied: T | undefined;
   try {
-    applied = (await api.patch(desired, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply)) as T;
+    applied = await api.patch(desired, PatchStrategy.ServerSideApply, { fieldManager: FIELD_MANAGER, force: true });
   } catch (err) {
     // Server-side apply merges keyed lists: an entry another manager renamed (a Service port
     // edited by hand, say) survives beside ours and can make the object invalid (422).
@@ -90,8 +91,8 @@ export async function applyChild<T extends KubernetesObject>(
   if (!applied || !isSubset(desired, applied)) {
     // Repair the drift with a merge patch, which replaces lists whole, then apply again so
     // the fields are owned by our apply configuration.
-    await api.patch(desired, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch);
-    applied = (await api.patch(desired, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply)) as T;
+    await api.patch(desired, PatchStrategy.MergePatch, { fieldManager: FIELD_MANAGER });
+    applied = await api.patch(desired, PatchStrategy.ServerSideApply, { fieldManager: FIELD_MANAGER, force: true });
   }
   return { object: applied, changed: true };
 }

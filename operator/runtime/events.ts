@@ -2,8 +2,8 @@
 // updates its series (count, last time) instead of creating another object. Recording is
 // best effort, as in client-go: a failure is logged and counted, never fails a reconcile.
 import { randomBytes } from 'node:crypto';
-import { setHeaderOptions } from '@kubernetes/client-node';
-import type { EventsV1Api, KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { EventsApi } from './client/apis.ts';
 import { microTime } from './clock.ts';
 import type { Clock } from './clock.ts';
 import { errorText } from './log.ts';
@@ -178,7 +178,7 @@ export type Reason = (typeof Reasons)[keyof typeof Reasons];
 export type EventType = 'Normal' | 'Warning';
 
 export interface EventRecorderOptions {
-  api: EventsV1Api;
+  api: EventsApi;
   /** reportingController, e.g. modelops.dev/operator. */
   controller: string;
   /** reportingInstance: the Pod name. */
@@ -216,10 +216,7 @@ export class EventRecorder {
       if (seen && now - seen.last < SERIES_WINDOW_MS) {
         seen.count++;
         seen.last = now;
-        await this.#o.api.patchNamespacedEvent(
-          { name: seen.name, namespace: seen.namespace, body: { series: { count: seen.count, lastObservedTime: microTime(now) } } },
-          setHeaderOptions('Content-Type', 'application/merge-patch+json'),
-        );
+        await this.#o.api.patchNamespacedEvent({ name: seen.name, namespace: seen.namespace, body: { series: { count: seen.count, lastObservedTime: microTime(now) } } });
         return;
       }
       const name = `${meta.name}.${now.toString(16)}${randomBytes(2).toString('hex')}`;
@@ -229,7 +226,7 @@ export class EventRecorder {
           apiVersion: 'events.k8s.io/v1',
           kind: 'Event',
           metadata: { name, namespace },
-          eventTime: microTime(now) as unknown as Date,
+          eventTime: microTime(now),
           type,
           reason,
           action,

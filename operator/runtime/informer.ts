@@ -1,10 +1,11 @@
-// An informer that never dies. client-node's ListWatch relists on 410 Gone and reconnects
-// after a client timeout, but on any other error it calls its error handlers and stops for
-// good. This wrapper restarts it with jittered exponential backoff, relists periodically
-// (serving reads from the previous cache until the new list is in), and shields the watch
-// from handler exceptions: handlers are meant only to enqueue keys.
-import { ListWatch, Watch } from '@kubernetes/client-node';
-import type { KubeConfig, KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
+// An informer that never dies. A ListWatch relists on 410 Gone and resumes a watch the server
+// ended, but on any other error it calls its error handlers and stops for good. This wrapper
+// restarts it with jittered exponential backoff, relists periodically (serving reads from the
+// previous cache until the new list is in), and shields the watch from handler exceptions:
+// handlers are meant only to enqueue keys.
+import type { KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
+import type { KubeClient } from './client/http.ts';
+import { ListWatch } from './client/listwatch.ts';
 import { Backoff } from './backoff.ts';
 import type { Clock, Timer } from './clock.ts';
 import { keyOf, parseKey } from './keys.ts';
@@ -17,7 +18,7 @@ export type ChangeHandler<T> = (obj: T, change: ChangeKind) => void;
 export interface InformerOptions<T extends KubernetesObject> {
   /** Name for logs and metrics, e.g. "inferenceservices". */
   name: string;
-  kubeConfig: KubeConfig;
+  client: KubeClient;
   /** Watch path, e.g. /apis/modelops.dev/v1alpha1/inferenceservices. */
   path: string;
   list: () => Promise<KubernetesListObject<T>>;
@@ -40,13 +41,6 @@ export interface InformerOptions<T extends KubernetesObject> {
 export function trimForCache<T extends KubernetesObject>(obj: T): T {
   if (obj?.metadata?.managedFields) delete obj.metadata.managedFields;
   return obj;
-}
-
-/** A Watch whose objects are trimmed before ListWatch caches them. */
-class TrimmingWatch extends Watch {
-  override watch(...[path, params, callback, done]: Parameters<Watch['watch']>): Promise<AbortController> {
-    return super.watch(path, params, (phase, obj, raw) => callback(phase, phase === 'ERROR' ? obj : trimForCache(obj as KubernetesObject), raw), done);
-  }
 }
 
 export class Informer<T extends KubernetesObject> {
@@ -117,12 +111,18 @@ export class Informer<T extends KubernetesObject> {
   #makeListWatch(onListed: () => void): ListWatch<T> {
     const list = async () => {
       const result = await this.#opts.list();
-      for (const item of result.items ?? []) trimForCache(item);
       // ListWatch fills its cache right after this promise settles; report after that.
       setImmediate(onListed);
       return result;
     };
-    const lw = new ListWatch<T>(this.#opts.path, new TrimmingWatch(this.#opts.kubeConfig), list, false, this.#opts.labelSelector);
+    const lw = new ListWatch<T>({
+      client: this.#opts.client,
+      path: this.#opts.path,
+      list,
+      ...(this.#opts.labelSelector ? { labelSelector: this.#opts.labelSelector } : {}),
+      transform: trimForCache,
+      ...(this.#opts.random ? { random: this.#opts.random } : {}),
+    });
     lw.on('add', (o) => this.#dispatch(lw, o, 'add'));
     lw.on('update', (o) => this.#dispatch(lw, o, 'update'));
     lw.on('delete', (o) => this.#dispatch(lw, o, 'delete'));

@@ -1,36 +1,7 @@
-// Access to the API server: a KubeConfig whose every request (API calls and watches) first
-// takes a token from a client-side rate limiter, and helpers to read API errors precisely.
-import { KubeConfig } from '@kubernetes/client-node';
-import type { Clock } from './clock.ts';
-import { TokenBucket } from './ratelimit.ts';
+// Reading API errors precisely: the HTTP status of a failed request (client/http.ts's
+// ApiError, or client-node's ApiException where tests use client-node) and the server's message.
 
-/** Tokens are taken in applySecurityAuthentication, which client-node calls once per request. */
-export class RateLimitedKubeConfig extends KubeConfig {
-  #bucket: TokenBucket | undefined;
-  #clock: Clock | undefined;
-  #onThrottle: ((waitMs: number) => void) | undefined;
-
-  /** Limits requests to qps per second with bursts of up to burst (client-go: 20 and 30). */
-  limit(qps: number, burst: number, clock: Clock, onThrottle?: (waitMs: number) => void): this {
-    this.#bucket = new TokenBucket(qps, burst, clock);
-    this.#clock = clock;
-    this.#onThrottle = onThrottle;
-    return this;
-  }
-
-  override async applySecurityAuthentication(context: Parameters<KubeConfig['applySecurityAuthentication']>[0]): Promise<void> {
-    if (this.#bucket && this.#clock) {
-      const wait = this.#bucket.reserve();
-      if (wait > 0) {
-        this.#onThrottle?.(wait);
-        await this.#clock.sleep(wait);
-      }
-    }
-    return super.applySecurityAuthentication(context);
-  }
-}
-
-/** The HTTP status of an error from client-node, or undefined for a non-API error. */
+/** The HTTP status of an API error, or undefined for a non-API error. */
 export function statusOf(err: unknown): number | undefined {
   const e = err as { code?: unknown; statusCode?: unknown } | null;
   if (e && typeof e.code === 'number') return e.code;

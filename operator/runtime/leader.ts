@@ -4,7 +4,8 @@
 // Expiry is judged by when this process last saw the record change, not by the holder's
 // clock.
 import { isDeepStrictEqual } from 'node:util';
-import type { CoordinationV1Api, V1Lease } from '@kubernetes/client-node';
+import type { V1Lease } from '@kubernetes/client-node';
+import type { LeasesApi } from './client/apis.ts';
 import { microTime } from './clock.ts';
 import type { Clock } from './clock.ts';
 import { isConflict, isNotFound } from './kube.ts';
@@ -12,7 +13,7 @@ import { errorText } from './log.ts';
 import type { Logger } from './log.ts';
 
 export interface LeaderElectionOptions {
-  api: CoordinationV1Api;
+  api: LeasesApi;
   namespace: string;
   name: string;
   identity: string;

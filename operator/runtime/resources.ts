@@ -1,5 +1,7 @@
 // Informers for one resource type over all namespaces or a chosen few, behind one interface.
-import type { CustomObjectsApi, KubeConfig, KubernetesListObject, KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
+import type { KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
+import type { CustomObjectsApi, ObjectsApi } from './client/apis.ts';
+import type { KubeClient } from './client/http.ts';
 import type { Clock } from './clock.ts';
 import { Informer } from './informer.ts';
 import type { ChangeHandler } from './informer.ts';
@@ -27,19 +29,18 @@ export const LIST_PAGE_SIZE = 500;
 /**
  * Lists every object of a type. Custom resources are listed in pages: one response for
  * 10,000 objects is a string of tens of MB whose parse doubles the process's peak memory,
- * and the peak is what RSS keeps. (KubernetesObjectApi.list drops the continue token, so
- * pages go through CustomObjectsApi, which returns the raw list.) Built-in kinds are the
- * operator's own children, filtered by label, and come in one list.
+ * and the peak is what RSS keeps. Built-in kinds are the operator's own children, filtered
+ * by label, and come in one list.
  */
 export async function listAll<T extends KubernetesObject>(
-  objects: KubernetesObjectApi,
+  objects: ObjectsApi,
   custom: CustomObjectsApi,
   type: ResourceType,
   namespace?: string,
   labelSelector?: string,
 ): Promise<KubernetesListObject<T>> {
   if (!type.group) {
-    return (await objects.list<T>(apiVersionOf(type), type.kind, namespace, undefined, undefined, undefined, undefined, labelSelector)) as KubernetesListObject<T>;
+    return await objects.list<T>(apiVersionOf(type), type.kind, namespace, labelSelector ? { labelSelector } : {});
   }
   const items: T[] = [];
   let first: KubernetesListObject<T> | undefined;
@@ -64,8 +65,8 @@ export interface Cache<T> {
 }
 
 export interface InformerSetOptions {
-  kubeConfig: KubeConfig;
-  objects: KubernetesObjectApi;
+  client: KubeClient;
+  objects: ObjectsApi;
   custom: CustomObjectsApi;
   /** Empty: one informer over all namespaces. */
   namespaces: readonly string[];
@@ -89,7 +90,7 @@ export class InformerSet<T extends KubernetesObject> implements Cache<T> {
         ns,
         new Informer<T>({
           name,
-          kubeConfig: opts.kubeConfig,
+          client: opts.client,
           path: watchPath(type, ns || undefined),
           list: () => listAll<T>(opts.objects, opts.custom, type, ns || undefined, opts.labelSelector),
           ...(opts.labelSelector ? { labelSelector: opts.labelSelector } : {}),

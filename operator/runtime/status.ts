@@ -2,8 +2,8 @@
 // carries the resourceVersion it was computed from: a concurrent change answers 409 and the
 // reconcile runs again on fresh data. (KubernetesObjectApi has no /status path.)
 import { isDeepStrictEqual } from 'node:util';
-import { setHeaderOptions } from '@kubernetes/client-node';
-import type { CustomObjectsApi, KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { CustomObjectsApi } from './client/apis.ts';
 
 export interface ResourceName {
   group: string;
@@ -33,14 +33,11 @@ export async function writeStatus<S extends object>(
   status: S,
 ): Promise<boolean> {
   if (isDeepStrictEqual(obj.status ?? {}, status)) return false;
-  await api.patchNamespacedCustomObjectStatus(
-    {
-      ...resource,
-      namespace: obj.metadata!.namespace!,
-      name: obj.metadata!.name!,
-      body: { metadata: { resourceVersion: obj.metadata!.resourceVersion }, status: mergePatch(obj.status ?? {}, status) },
-    },
-    setHeaderOptions('Content-Type', 'application/merge-patch+json'),
-  );
+  await api.patchNamespacedCustomObjectStatus({
+    ...resource,
+    namespace: obj.metadata!.namespace!,
+    name: obj.metadata!.name!,
+    body: { metadata: { resourceVersion: obj.metadata!.resourceVersion }, status: mergePatch(obj.status ?? {}, status) as object },
+  });
   return true;
 }

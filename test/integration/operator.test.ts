@@ -5,9 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { TestContext } from 'node:test';
-import { CustomObjectsApi } from '@kubernetes/client-node';
 import { dump } from 'js-yaml';
-import { kubeConfig, kubectl, kubectlOk, testNamespace } from '../support/cluster.ts';
+import { kubectl, kubectlOk, operatorClients, testNamespace } from '../support/cluster.ts';
 import { startOperator } from '../support/operator.ts';
 import type { OperatorProcess } from '../support/operator.ts';
 import { installChartRbac, serviceAccountKubeconfig } from '../support/rbac.ts';
@@ -172,7 +171,7 @@ describe('status writes', () => {
   it('refuse to overwrite a newer object: a stale read gets 409 and writes nothing', async (t) => {
     const ns = await testNamespace(t, 'conflict');
     await kubectlOk(['apply', '-f', '-'], { namespace: ns, input: dump(isvc('weather')) });
-    const custom = kubeConfig().makeApiClient(CustomObjectsApi);
+    const { custom } = await operatorClients();
     const resource = { group: 'modelops.dev', version: 'v1alpha1', plural: 'inferenceservices' };
     const stale = await custom.getNamespacedCustomObject({ ...resource, namespace: ns, name: 'weather' });
     await kubectlOk(['patch', 'misvc', 'weather', '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Healthy"}}'], { namespace: ns });

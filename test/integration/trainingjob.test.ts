@@ -16,11 +16,10 @@ import type { TestContext } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { dump } from 'js-yaml';
 import type { DatasetSpec, DatasetVersion, TrainingJobSpec } from '../../operator/api/v1alpha1/types.ts';
-import { CustomObjectsApi, KubernetesObjectApi } from '@kubernetes/client-node';
 import { openStore } from '../../operator/artifacts/open.ts';
 import { register } from '../../operator/controllers/trainingjob/registration.ts';
 import type { TrainerSuccess } from '../../operator/controllers/trainingjob/result.ts';
-import { kubeConfig, kubectl, kubectlOk, testNamespace } from '../support/cluster.ts';
+import { kubectl, kubectlOk, operatorClients, testNamespace } from '../support/cluster.ts';
 import { REPO_ROOT } from '../support/control-plane.ts';
 import { startLocalKubelet } from '../support/kubelet.ts';
 import { startOperator } from '../support/operator.ts';
@@ -357,8 +356,8 @@ describe('TrainingJob controller', () => {
 
   it('five registrations racing for one number get v1 to v5 from the API server, and a repeat finds its own', async (t) => {
     const ns = await testNamespace(t, 'race');
-    const kc = kubeConfig();
-    const deps = { objects: KubernetesObjectApi.makeApiClient(kc), custom: kc.makeApiClient(CustomObjectsApi), store: openStore(storeUri, s3.env) };
+    const { objects, custom } = await operatorClients();
+    const deps = { objects, custom, store: openStore(storeUri, s3.env) };
     const signature = { inputs: [{ name: 'x', dtype: 'float32', shape: [-1, 1] }], outputs: [{ name: 'prediction', dtype: 'float32', shape: [-1] }], featureNames: ['x'] };
     const key = `training/${ns}/race/signature.json`;
     await deps.store.put(key, Buffer.from(JSON.stringify(signature)));

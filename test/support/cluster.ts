@@ -6,6 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CustomObjectsApi as OperatorCustomObjectsApi, ObjectsApi } from '../../operator/runtime/client/apis.ts';
+import { kubeconfigAccess } from '../../operator/runtime/client/config.ts';
+import { KubeClient } from '../../operator/runtime/client/http.ts';
 import { kubernetesBinDir } from './control-plane.ts';
 
 export function kubeconfigPath(): string {
@@ -20,6 +23,12 @@ export function kubeConfig(): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfigPath());
   return kc;
+}
+
+/** The operator's own API clients (runtime/client), on the test control plane. */
+export async function operatorClients(): Promise<{ client: KubeClient; objects: ObjectsApi; custom: OperatorCustomObjectsApi }> {
+  const client = new KubeClient(await kubeconfigAccess(kubeconfigPath()));
+  return { client, objects: new ObjectsApi(client), custom: new OperatorCustomObjectsApi(client) };
 }
 
 export interface KubectlResult {

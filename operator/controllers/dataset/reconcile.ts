@@ -1,7 +1,8 @@
 // Reconciles one Dataset: reads its newest ingest run, records the result (or why it failed)
 // in status, applies retention to the history and the artifact store, starts the next run
 // when the spec, the refresh annotation or the schedule asks for one, and prunes old Jobs.
-import type { CustomObjectsApi, KubernetesObjectApi, V1Job, V1Pod } from '@kubernetes/client-node';
+import type { V1Job, V1Pod } from '@kubernetes/client-node';
+import type { CustomObjectsApi, ObjectsApi } from '../../runtime/client/apis.ts';
 import type { Dataset, DatasetStatus, DatasetVersion, ModelVersion } from '../../api/v1alpha1/types.ts';
 import { datasetDataKey, datasetProfileKey } from '../../artifacts/layout.ts';
 import type { ArtifactStore } from '../../artifacts/store.ts';
@@ -32,7 +33,7 @@ export interface DatasetDeps {
   datasets: Cache<Dataset>;
   jobs: Cache<V1Job>;
   pods: Cache<V1Pod>;
-  objects: KubernetesObjectApi;
+  objects: ObjectsApi;
   custom: CustomObjectsApi;
   events: EventRecorder;
   clock: Clock;
@@ -240,7 +241,7 @@ export class DatasetReconciler implements Reconciler {
       .sort((a, b) => jobTime(b) - jobTime(a));
     for (const j of finished.slice(KEEP_FINISHED_JOBS - 1)) {
       try {
-        await this.#d.objects.delete(j, undefined, undefined, undefined, undefined, 'Background');
+        await this.#d.objects.delete(j, { propagationPolicy: 'Background' });
         log.debug({ child: `Job/${j.metadata!.name}` }, 'deleted old ingest Job');
       } catch (err) {
         if (!isNotFound(err)) throw err;

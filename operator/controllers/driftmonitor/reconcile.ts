@@ -4,7 +4,8 @@
 // reference version's stored rows), and on dataset drift acts (Event, webhook alert, retraining
 // TrainingJob); records the result in status and gauges, then waits for the next run.
 import { createHash } from 'node:crypto';
-import type { CustomObjectsApi, KubernetesObjectApi, V1Secret } from '@kubernetes/client-node';
+import type { V1Secret } from '@kubernetes/client-node';
+import type { CustomObjectsApi, ObjectsApi } from '../../runtime/client/apis.ts';
 import type { Dataset, DriftMonitor, InferenceService, ModelVersion, TrainingJob } from '../../api/v1alpha1/types.ts';
 import { predictionLogUri, signatureUriOf } from '../../artifacts/layout.ts';
 import type { ArtifactReader } from '../../artifacts/resolve.ts';
@@ -45,7 +46,7 @@ export interface DriftMonitorDeps {
   modelVersions: Cache<ModelVersion>;
   datasets: Cache<Dataset>;
   trainingJobs: Cache<TrainingJob>;
-  objects: KubernetesObjectApi;
+  objects: ObjectsApi;
   custom: CustomObjectsApi;
   events: EventRecorder;
   clock: Clock;

@@ -2,8 +2,9 @@
 // rollout strategy decide what serves, point the Service at it, remove what is no longer
 // needed, then write status. The serving revision is what the Service selects: the one piece
 // of state that decides traffic is read back from the cluster, never only remembered.
-import { PatchStrategy } from '@kubernetes/client-node';
-import type { CustomObjectsApi, KubernetesObject, KubernetesObjectApi, V1Deployment, V1Pod, V1Service, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment, V1Pod, V1Service, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
+import { PatchStrategy } from '../../runtime/client/apis.ts';
+import type { CustomObjectsApi, ObjectsApi } from '../../runtime/client/apis.ts';
 import type { Dataset, InferenceService, ModelVersion } from '../../api/v1alpha1/types.ts';
 import { applyChild, FIELD_MANAGER, ResourceExistsError } from '../../runtime/apply.ts';
 import type { Clock } from '../../runtime/clock.ts';
@@ -43,7 +44,7 @@ export interface InferenceServiceDeps {
   pods: Cache<V1Pod>;
   modelVersions: Cache<ModelVersion>;
   datasets: Cache<Dataset>;
-  objects: KubernetesObjectApi;
+  objects: ObjectsApi;
   custom: CustomObjectsApi;
   events: EventRecorder;
   clock: Clock;
@@ -310,11 +311,8 @@ export class InferenceServiceReconciler implements Reconciler {
     const until = new Date(warm.untilMs).toISOString();
     await this.#d.objects.patch(
       { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: warm.revision, namespace, annotations: { [ANNOTATION_SCALE_DOWN_AT]: until } } },
-      undefined,
-      undefined,
-      FIELD_MANAGER,
-      undefined,
       PatchStrategy.MergePatch,
+      { fieldManager: FIELD_MANAGER },
     );
     log.info({ revision: warm.revision, until }, 'previous revision kept warm');
   }

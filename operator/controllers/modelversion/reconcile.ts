@@ -1,7 +1,6 @@
 // Reconciles one ModelVersion: its finalizer, the validation of its artifact, its status, the
 // aliases of its model, and on deletion the artifact's removal under deletionPolicy Delete.
-import { setHeaderOptions } from '@kubernetes/client-node';
-import type { CustomObjectsApi } from '@kubernetes/client-node';
+import type { CustomObjectsApi } from '../../runtime/client/apis.ts';
 import type { ModelVersion, ModelVersionStatus } from '../../api/v1alpha1/types.ts';
 import { ArtifactUnreachableError, hashStream, UnsupportedArtifactError } from '../../artifacts/resolve.ts';
 import type { ArtifactReader } from '../../artifacts/resolve.ts';
@@ -37,7 +36,6 @@ export interface ModelVersionDeps {
   listFresh(namespace?: string): Promise<ModelVersion[]>;
 }
 
-const MERGE_PATCH = setHeaderOptions('Content-Type', 'application/merge-patch+json');
 
 export class ModelVersionReconciler implements Reconciler {
   readonly #d: ModelVersionDeps;
@@ -203,23 +201,22 @@ export class ModelVersionReconciler implements Reconciler {
 
   /** A JSON merge patch of the object, guarded by the resourceVersion it was computed from. */
   async #patch(obj: ModelVersion, body: { metadata?: object; spec?: object }): Promise<ModelVersion> {
-    return (await this.#d.custom.patchNamespacedCustomObject(
-      {
-        ...MODEL_VERSIONS,
-        namespace: obj.metadata.namespace!,
-        name: obj.metadata.name!,
-        body: { ...body, metadata: { ...body.metadata, resourceVersion: obj.metadata.resourceVersion } },
-      },
-      MERGE_PATCH,
-    )) as ModelVersion;
+    return (await this.#d.custom.patchNamespacedCustomObject({
+      ...MODEL_VERSIONS,
+      namespace: obj.metadata.namespace!,
+      name: obj.metadata.name!,
+      body: { ...body, metadata: { ...body.metadata, resourceVersion: obj.metadata.resourceVersion } },
+    })) as ModelVersion;
   }
 
   async #patchStatusAliases(obj: ModelVersion, aliases: string[]): Promise<ModelVersion> {
     const status: Partial<ModelVersionStatus> = { aliases: aliases.length ? aliases : (null as unknown as undefined) };
-    return (await this.#d.custom.patchNamespacedCustomObjectStatus(
-      { ...MODEL_VERSIONS, namespace: obj.metadata.namespace!, name: obj.metadata.name!, body: { metadata: { resourceVersion: obj.metadata.resourceVersion }, status } },
-      MERGE_PATCH,
-    )) as ModelVersion;
+    return (await this.#d.custom.patchNamespacedCustomObjectStatus({
+      ...MODEL_VERSIONS,
+      namespace: obj.metadata.namespace!,
+      name: obj.metadata.name!,
+      body: { metadata: { resourceVersion: obj.metadata.resourceVersion }, status },
+    })) as ModelVersion;
   }
 }
 

@@ -1,7 +1,8 @@
 // Reconciles one TrainingJob: resolve the Dataset version, start the run's Job (once per
 // generation, or once per scheduled time), follow it, read rank 0's result, gate it, register
 // the ModelVersion, and report all of it in status.
-import type { CustomObjectsApi, KubernetesObjectApi, V1Job, V1Pod, V1Service } from '@kubernetes/client-node';
+import type { V1Job, V1Pod, V1Service } from '@kubernetes/client-node';
+import type { CustomObjectsApi, ObjectsApi } from '../../runtime/client/apis.ts';
 import type { Dataset, TrainingJob, TrainingRun } from '../../api/v1alpha1/types.ts';
 import { trainingRunPrefix } from '../../artifacts/layout.ts';
 import type { ArtifactStore } from '../../artifacts/store.ts';
@@ -36,7 +37,7 @@ export interface TrainingJobDeps {
   jobs: Cache<V1Job>;
   pods: Cache<V1Pod>;
   services: Cache<V1Service>;
-  objects: KubernetesObjectApi;
+  objects: ObjectsApi;
   custom: CustomObjectsApi;
   events: EventRecorder;
   clock: Clock;
@@ -123,7 +124,7 @@ export class TrainingJobReconciler implements Reconciler {
         if ('job' in started) {
           if (policy === 'Replace') {
             for (const old of active) {
-              await this.#d.objects.delete(old, undefined, undefined, undefined, undefined, 'Background');
+              await this.#d.objects.delete(old, { propagationPolicy: 'Background' });
               await this.#event(tj, 'Normal', Reasons.RunReplaced, `stopped run ${old.metadata!.name} for the run of ${iso(decision.due)} (concurrencyPolicy Replace)`);
             }
             jobs = jobs.filter((j) => !active.includes(j));
@@ -140,7 +141,7 @@ export class TrainingJobReconciler implements Reconciler {
     }
 
     for (const old of jobsToDelete(jobs, prevRuns, tj.spec.successfulRunsHistoryLimit ?? 3, tj.spec.failedRunsHistoryLimit ?? 1)) {
-      await this.#d.objects.delete(old, undefined, undefined, undefined, undefined, 'Background');
+      await this.#d.objects.delete(old, { propagationPolicy: 'Background' });
       log.info({ job: old.metadata!.name }, 'deleted a finished run beyond the history limit');
       await this.#event(tj, 'Normal', Reasons.RunDeleted, `deleted the Job of finished run ${old.metadata!.name} (history limit)`);
       jobs = jobs.filter((j) => j !== old);
@@ -264,7 +265,7 @@ export class TrainingJobReconciler implements Reconciler {
   }
 
   async #listPods(job: V1Job): Promise<V1Pod[]> {
-    const list = await this.#d.objects.list<V1Pod>('v1', 'Pod', job.metadata!.namespace!, undefined, undefined, undefined, undefined, `batch.kubernetes.io/controller-uid=${job.metadata!.uid}`);
+    const list = await this.#d.objects.list<V1Pod>('v1', 'Pod', job.metadata!.namespace!, { labelSelector: `batch.kubernetes.io/controller-uid=${job.metadata!.uid}` });
     return podsOfJob(list.items, job);
   }
 

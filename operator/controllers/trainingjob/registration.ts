@@ -3,7 +3,8 @@
 // between creating the ModelVersion and writing status finds it again instead of creating a
 // second one. N is the next free number; two runs racing for it are told apart by the API
 // server (409 AlreadyExists), and the loser takes the next number.
-import type { CustomObjectsApi, KubernetesObjectApi, V1Job } from '@kubernetes/client-node';
+import type { V1Job } from '@kubernetes/client-node';
+import type { CustomObjectsApi, ObjectsApi } from '../../runtime/client/apis.ts';
 import type { ModelVersion, TrainingJob } from '../../api/v1alpha1/types.ts';
 import { ArtifactNotFoundError } from '../../artifacts/store.ts';
 import type { ArtifactStore } from '../../artifacts/store.ts';
@@ -23,7 +24,7 @@ export const ANNOTATION_JOB_UID = 'modelops.dev/job-uid';
 const MAX_ATTEMPTS = 20;
 
 export interface RegistrationDeps {
-  objects: KubernetesObjectApi;
+  objects: ObjectsApi;
   custom: CustomObjectsApi;
   store: ArtifactStore;
 }
