@@ -194,24 +194,19 @@ export class DriftMonitorReconciler implements Reconciler {
     }
     const columns = await this.#referenceColumns(r);
     if ('reason' in columns) return { kind: 'failed', blocked: columns };
-    try {
-      const measurement = await measure({
+    const prometheus = d.prometheus;
+    return outcomeOf(r, log, () =>
+      measure({
         dm,
         scope: { model: r.modelVersion.spec.model, version: String(r.modelVersion.spec.version) },
         features: watchedFeatures(dm, r.modelVersion, r.dataset),
         columns,
         target: targetColumn(r.dataset),
         windowMs,
-        prometheus: d.prometheus,
+        prometheus,
         atMs: now.getTime(),
-      });
-      return { kind: 'measured', measurement, reference: { name: r.dataset.metadata.name!, version: r.version.version }, resolved: r };
-    } catch (err) {
-      const blocked = blockedBy(err);
-      if (blocked) return { kind: 'failed', blocked };
-      log.error({ err: errorText(err) }, 'drift measurement failed');
-      throw err;
-    }
+      }),
+    );
   }
 
   /**
@@ -284,8 +279,8 @@ export class DriftMonitorReconciler implements Reconciler {
       limited: read.limited,
       message: logMessage(uri, scope, s, read, limits, unplaced),
     };
-    try {
-      const float32 = new Set([...layout.slots.values()].filter((x) => x.datatype === 'FP32' || x.datatype === 'FP16').map((x) => x.feature));
+    const float32 = new Set([...layout.slots.values()].filter((x) => x.datatype === 'FP32' || x.datatype === 'FP16').map((x) => x.feature));
+    return outcomeOf(r, log, () => {
       const measurement = measureFromLog({
         dm,
         features,
@@ -298,13 +293,8 @@ export class DriftMonitorReconciler implements Reconciler {
         liveData,
       });
       if (s.skipped) measurement.skipped = skippedMessage(s)!;
-      return { kind: 'measured', measurement, reference: { name: r.dataset.metadata.name!, version: r.version.version }, resolved: r };
-    } catch (err) {
-      const blocked = blockedBy(err);
-      if (blocked) return { kind: 'failed', blocked };
-      log.error({ err: errorText(err) }, 'drift measurement failed');
-      throw err;
-    }
+      return measurement;
+    });
   }
 
   /**
@@ -393,4 +383,17 @@ function logMessage(uri: string, scope: { model: string; version: string }, s: L
   if (unplaced.length) parts.push(`no input of the model's signature carries ${unplaced.join(', ')}`);
   const text = parts.join('; ');
   return text.length > 2000 ? `${text.slice(0, 1999)}…` : text;
+}
+
+/** A run's outcome from the measurement `take` makes: an expected failure (blockedBy) is a Failed run; anything else is logged and thrown, to be retried. */
+async function outcomeOf(r: Resolved, log: Logger, take: () => Measurement | Promise<Measurement>): Promise<RunOutcome & { resolved?: Resolved }> {
+  try {
+    const measurement = await take();
+    return { kind: 'measured', measurement, reference: { name: r.dataset.metadata.name!, version: r.version.version }, resolved: r };
+  } catch (err) {
+    const blocked = blockedBy(err);
+    if (blocked) return { kind: 'failed', blocked };
+    log.error({ err: errorText(err) }, 'drift measurement failed');
+    throw err;
+  }
 }
