@@ -13,7 +13,6 @@
 // Needs runtime-images/server's dependencies installed (npm ci there), `prometheus` on PATH and
 // versitygw (hack/build-s3.sh).
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, Server } from 'node:http';
@@ -24,7 +23,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import type { DatasetSpec, DatasetVersion } from '../../operator/api/v1alpha1/types.ts';
+import type { DatasetVersion } from '../../operator/api/v1alpha1/types.ts';
 import { sortedSample } from '../../operator/drift/inputs.ts';
 import { ksTestSorted } from '../../operator/drift/ks.ts';
 import { reference as scipyReference } from '../../operator/drift/testdata/fixture.ts';
@@ -39,7 +38,7 @@ import { runRevisions } from '../support/rollout.ts';
 import type { RevisionRunner } from '../support/rollout.ts';
 import { startS3 } from '../support/s3.ts';
 import type { S3Server } from '../support/s3.ts';
-import { SEATTLE_CSV, seattleColumns } from '../support/seattle.ts';
+import { ingestSeattle, SEATTLE_CSV, seattleColumns } from '../support/seattle.ts';
 import { waitFor } from '../support/wait.ts';
 
 const MODEL_DIR = join(REPO_ROOT, 'runtime-images/server/test/fixtures/models/classifier');
@@ -78,26 +77,6 @@ const getJson = (args: string[]) => getJsonIn(ns, args);
 
 function condition(status: any, type: string): any {
   return status?.conditions?.find((c: any) => c.type === type);
-}
-
-/** The real ingest command on the reference rows, as the ingest Job runs it; returns the stored version. */
-async function ingestReference(csv: string): Promise<DatasetVersion> {
-  const termination = join(work, 'ingest-termination');
-  const spec: DatasetSpec = { source: { uri: pathToFileURL(csv).href, format: 'csv' }, schema: { columns: seattleColumns() } };
-  const env = {
-    PATH: process.env.PATH ?? '',
-    MODELOPS_DATASET_NAMESPACE: ns,
-    MODELOPS_DATASET_NAME: 'seattle',
-    MODELOPS_DATASET_SPEC: JSON.stringify(spec),
-    MODELOPS_ARTIFACT_STORE: pathToFileURL(join(work, 'store')).href,
-    MODELOPS_TERMINATION_MESSAGE_PATH: termination,
-    MODELOPS_WORK_DIR: work,
-    MODELOPS_DUCKDB_THREADS: '1',
-  };
-  await new Promise<void>((resolve, reject) =>
-    execFile(process.execPath, ['operator/data/main.ts', 'ingest'], { cwd: REPO_ROOT, env }, (err, _out, stderr) => (err ? reject(new Error(`ingest failed: ${stderr}`)) : resolve())),
-  );
-  return (JSON.parse(await readFile(termination, 'utf8')) as { version: DatasetVersion }).version;
 }
 
 /** A ModelVersion of the classifier trained (per its lineage) on the reference version. */
@@ -211,7 +190,7 @@ before(async () => {
   // Reference: one half of the March-August rows (the scipy fixture's seeded split).
   const refCsv = join(work, 'reference.csv');
   await writeFile(refCsv, [header, ...scipyReference.scenarios.holdout.referenceRows.map((i) => rows[i])].join('\n') + '\n');
-  version = await ingestReference(refCsv);
+  version = await ingestSeattle({ csv: refCsv, namespace: ns, store: pathToFileURL(join(work, 'store')).href, work });
   await apply({ apiVersion: 'modelops.dev/v1alpha1', kind: 'Dataset', metadata: { name: 'seattle' }, spec: { source: { uri: pathToFileURL(refCsv).href, format: 'csv' }, schema: { columns: seattleColumns() } } });
   await kubectlOk(['patch', 'dataset', 'seattle', '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { phase: 'Ready', currentVersion: version, versions: [version] } })], { namespace: ns });
 

@@ -7,15 +7,13 @@
 // seattle-weather.csv in the S3 bucket once, and each test writes that version into its
 // Dataset's status through the status subresource, as the Dataset controller would.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { TestContext } from 'node:test';
-import { pathToFileURL } from 'node:url';
 import { dump } from 'js-yaml';
-import type { DatasetSpec, DatasetVersion, TrainingJobSpec } from '../../operator/api/v1alpha1/types.ts';
+import type { DatasetVersion, TrainingJobSpec } from '../../operator/api/v1alpha1/types.ts';
 import { openStore } from '../../operator/artifacts/open.ts';
 import { register } from '../../operator/controllers/trainingjob/registration.ts';
 import type { TrainerSuccess } from '../../operator/controllers/trainingjob/result.ts';
@@ -28,7 +26,7 @@ import { installChartRbac, serviceAccountKubeconfig } from '../support/rbac.ts';
 import { startS3 } from '../support/s3.ts';
 import type { S3Server } from '../support/s3.ts';
 import { waitFor } from '../support/wait.ts';
-import { SEATTLE_CSV, seattleColumns } from '../support/seattle.ts';
+import { ingestSeattle, seattleColumns } from '../support/seattle.ts';
 
 const TRAINER_DIR = join(REPO_ROOT, 'runtime-images/trainer');
 const TRAINER_PYTHON = join(TRAINER_DIR, '.venv/bin/python');
@@ -45,27 +43,6 @@ let s3: S3Server;
 let work: string;
 let storeUri: string;
 let version: DatasetVersion;
-
-/** Runs the real ingest command once, as the ingest Job would, and returns the stored version. */
-async function ingestSeattle(): Promise<DatasetVersion> {
-  const termination = join(work, 'ingest-termination');
-  const spec: DatasetSpec = { source: { uri: pathToFileURL(SEATTLE_CSV).href, format: 'csv' }, schema: { columns: COLUMNS } };
-  const env = {
-    ...s3.env,
-    PATH: process.env.PATH ?? '',
-    MODELOPS_DATASET_NAMESPACE: 'shared',
-    MODELOPS_DATASET_NAME: 'seattle',
-    MODELOPS_DATASET_SPEC: JSON.stringify(spec),
-    MODELOPS_ARTIFACT_STORE: storeUri,
-    MODELOPS_TERMINATION_MESSAGE_PATH: termination,
-    MODELOPS_WORK_DIR: work,
-    MODELOPS_DUCKDB_THREADS: '1',
-  };
-  await new Promise<void>((resolve, reject) =>
-    execFile(process.execPath, ['operator/data/main.ts', 'ingest'], { cwd: REPO_ROOT, env }, (err, _out, stderr) => (err ? reject(new Error(`ingest failed: ${stderr}`)) : resolve())),
-  );
-  return (JSON.parse(await readFile(termination, 'utf8')) as { version: DatasetVersion }).version;
-}
 
 async function getJson(args: string[], namespace: string): Promise<any> {
   return JSON.parse(await kubectlOk([...args, '-o', 'json'], { namespace }));
@@ -153,7 +130,7 @@ describe('TrainingJob controller', () => {
     s3 = await startS3('training');
     work = await mkdtemp(join(tmpdir(), 'trainingjob-it-'));
     storeUri = `s3://${s3.bucket}/artifacts`;
-    version = await ingestSeattle();
+    version = await ingestSeattle({ namespace: 'shared', store: storeUri, work, env: s3.env });
   });
   after(async () => {
     await s3?.stop();
