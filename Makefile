@@ -108,10 +108,10 @@ test-chart: setup deps helm ## Chart tests without a cluster: helm lint/template
 	node --test --test-reporter=spec 'test/chart/**/*.test.ts'
 
 .PHONY: test-e2e
-test-e2e: setup deps k8s helm coredns prometheus ## End-to-end stories on a real node (kubelet, containerd, runc, CoreDNS, Prometheus); needs root.
+test-e2e: setup deps k8s helm coredns prometheus gateway ## End-to-end stories on a real node (kubelet, containerd, runc, CoreDNS, Prometheus, Traefik); needs root.
 	hack/build-k8s.sh kubelet kube-proxy
 	node --test --test-reporter=spec --test-concurrency=1 'e2e/**/*.test.ts'
 
 .PHONY: test-integration
-test-integration: setup deps k8s helm s3 trainer-deps server-deps ## Integration tests against a real control plane, S3 server and Prometheus (started and stopped by the tests); training runs use the trainer venv, rollouts the model server.
+test-integration: setup deps k8s helm s3 gateway trainer-deps server-deps ## Integration tests against a real control plane, S3 server, Prometheus and Traefik (started and stopped by the tests); training runs use the trainer venv, rollouts the model server.
 	node --test --test-reporter=spec --test-global-setup=test/integration/global-setup.ts 'test/integration/**/*.test.ts'
