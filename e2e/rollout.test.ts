@@ -16,15 +16,15 @@
 //     canary takes 20 %, then the gateway sends users exactly that share (skipped, saying so,
 //     when Traefik is not built: `make gateway`).
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { dump } from 'js-yaml';
 import { kubectl, kubectlOk } from '../test/support/cluster.ts';
 import { REPO_ROOT, traefikMissing } from '../test/support/control-plane.ts';
-import { seattleDays } from '../test/support/rollout.ts';
+import { fixtureVersion, seattleDays } from '../test/support/rollout.ts';
+import type { Fixture } from '../test/support/rollout.ts';
 import { startS3 } from '../test/support/s3.ts';
 import type { S3Server } from '../test/support/s3.ts';
 import { waitFor } from '../test/support/wait.ts';
@@ -46,32 +46,15 @@ async function getJson(args: string[]): Promise<any> {
   return JSON.parse(await kubectlOk([...args, '-o', 'json'], kc));
 }
 
-/** A ModelVersion of a server fixture model, uploaded to the store with its signature and profile. */
-async function fixtureVersion(version: number, fixture: string) {
+/** A ModelVersion of a server fixture model (fixtureVersion), its files uploaded to the store and its artifact there. */
+async function storedVersion(version: number, fixture: Fixture) {
   const prefix = `models/${fixture}`;
   for (const file of ['model.onnx', 'signature.json', 'profile.json']) {
-    let body: Buffer;
-    try {
-      body = readFileSync(join(MODELS, fixture, file));
-    } catch {
-      continue; // Not every fixture has a profile.
-    }
-    await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `${prefix}/${file}`, Body: body }));
+    if (!existsSync(join(MODELS, fixture, file))) continue; // Not every fixture has a profile.
+    await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `${prefix}/${file}`, Body: readFileSync(join(MODELS, fixture, file)) }));
   }
-  const digest = `sha256:${createHash('sha256').update(readFileSync(join(MODELS, fixture, 'model.onnx'))).digest('hex')}`;
-  const full = JSON.parse(readFileSync(join(MODELS, fixture, 'signature.json'), 'utf8'));
-  const tensor = (t: { name: string; datatype: string; shape: number[] }) => ({ name: t.name, datatype: t.datatype, shape: t.shape });
-  return {
-    apiVersion: 'modelops.dev/v1alpha1',
-    kind: 'ModelVersion',
-    metadata: { name: `${ISVC}-v${version}`, namespace: NS },
-    spec: {
-      model: ISVC,
-      version,
-      signature: { inputs: full.inputs.map(tensor), outputs: full.outputs.map(tensor) },
-      artifact: { uri: `s3://${s3.bucket}/${prefix}/model.onnx`, digest },
-    },
-  };
+  const mv = await fixtureVersion(`${ISVC}-v${version}`, fixture);
+  return { ...mv, metadata: { ...mv.metadata, namespace: NS }, spec: { ...mv.spec, artifact: { ...mv.spec.artifact, uri: `s3://${s3.bucket}/${prefix}/model.onnx` } } };
 }
 
 /** Days of the Seattle sample as the fixture classifier's inputs, in turn. */
@@ -147,11 +130,11 @@ before(async () => {
 
   // v1, v3, v4 and v5 good, v2 a bad release (fails on every real input).
   const versions = [
-    await fixtureVersion(1, 'classifier'),
-    await fixtureVersion(2, 'classifier-broken'),
-    await fixtureVersion(3, 'classifier-shifted'),
-    await fixtureVersion(4, 'classifier'),
-    await fixtureVersion(5, 'classifier-shifted'),
+    await storedVersion(1, 'classifier'),
+    await storedVersion(2, 'classifier-broken'),
+    await storedVersion(3, 'classifier-shifted'),
+    await storedVersion(4, 'classifier'),
+    await storedVersion(5, 'classifier-shifted'),
   ];
   await kubectlOk(['apply', '-f', '-'], { ...kc, input: versions.map((v) => dump(v)).join('---\n') });
   for (const v of versions) {

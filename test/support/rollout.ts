@@ -244,8 +244,11 @@ export function generateLoad(namespace: string, route: string, runner: RevisionR
   };
 }
 
-/** A ModelVersion `<model>-v<n>` of a server fixture model (classifier: good; failing: fails at run time on real inputs). */
-export async function fixtureVersion(name: string, fixture: 'classifier' | 'classifier-shifted' | 'failing', aliases: string[] = []) {
+/** The server's fixture models (runtime-images/server/test/fixtures/make_models.py). */
+export type Fixture = 'classifier' | 'classifier-shifted' | 'classifier-broken' | 'failing';
+
+/** A ModelVersion `<model>-v<n>` of a server fixture model (classifier: good; failing and classifier-broken: fail at run time on real inputs). */
+export async function fixtureVersion(name: string, fixture: Fixture, aliases: string[] = []) {
   const [, model, n] = /^(.*)-v(\d+)$/.exec(name)!;
   const file = join(MODELS, fixture, 'model.onnx');
   const digest = `sha256:${createHash('sha256').update(await readFile(file)).digest('hex')}`;
