@@ -608,7 +608,7 @@ export interface ServerSettings {
   image?: string;
   /** Most requests combined into one model call by dynamic batching; 1 turns batching off. */
   maxBatchSize?: number;
-  /** Longest a request waits for others to fill a batch, in milliseconds. */
+  /** Longest a request waits for others to fill a batch while a worker is free, in milliseconds. 0: never wait; a batch holds the requests that queued while the model was busy, which under load fills it by itself. Above 0 pays only where one model call costs much more than one row (a GPU). */
   maxBatchDelayMs?: number;
   /** Requests queued per Pod before the server answers 503 with Retry-After. */
   maxQueueSize?: number;

@@ -1,6 +1,13 @@
 // Dynamic batching in front of the worker pool: requests wait in one bounded queue; when a
 // worker is idle, the oldest requests whose tensors can be stacked are concatenated along the
 // batch dimension, up to maxBatchSize rows, after waiting at most maxQueueDelayMs for company.
+//
+// With maxQueueDelayMs 0 (the default) nothing waits on a clock: a request that finds a worker
+// idle runs at once, and a batch holds the requests that queued while every worker was busy.
+// Under load batches fill by themselves; at low load no request is held while a worker idles.
+// (Holding the first request of an event-loop turn until the turn's end, so its neighbours
+// join, measured slower on the benchmark model: the worker started later.) A delay above 0 is
+// for models whose per-call cost dwarfs the per-row cost, as on a GPU, where waiting pays.
 
 import { serverError } from './errors.ts';
 import { DATATYPES, elementCount, type Tensor, type TensorData } from './tensor.ts';

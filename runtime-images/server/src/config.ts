@@ -136,7 +136,7 @@ export function loadConfig(env: Source, argv: readonly string[] = []): Config {
     intraOpThreads: int('ORT_INTRA_OP_THREADS', 1, 0, 256),
     executionProvider: ep as ExecutionProvider,
     maxBatchSize: int('MAX_BATCH_SIZE', 32, 1, 65536),
-    maxQueueDelayMs: int('MAX_QUEUE_DELAY_MS', 2, 0, 10_000),
+    maxQueueDelayMs: int('MAX_QUEUE_DELAY_MS', 0, 0, 10_000),
     maxQueueSize: int('MAX_QUEUE_SIZE', 256, 1, 1_000_000),
     maxBodyBytes: int('MAX_BODY_BYTES', 16 * 1024 * 1024, 1024),
     maxRequestRows: int('MAX_REQUEST_ROWS', 4096, 1),

@@ -11,7 +11,7 @@ describe('loadConfig', () => {
     assert.equal(c.modelVersion, '1');
     assert.equal(c.port, 8080);
     assert.equal(c.maxBatchSize, 32);
-    assert.equal(c.maxQueueDelayMs, 2);
+    assert.equal(c.maxQueueDelayMs, 0);
     assert.equal(c.maxQueueSize, 256);
     assert.equal(c.workers, 1);
     assert.equal(c.executionProvider, 'auto');

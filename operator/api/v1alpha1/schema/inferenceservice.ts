@@ -40,7 +40,7 @@ const serverSettings = named(
   obj('Settings of the model server (runtime-images/server).', {
     image: opt(describe('Server image. Omitted: the operator\'s configured server image (runtime-images/server).', image)),
     maxBatchSize: opt(int('Most requests combined into one model call by dynamic batching; 1 turns batching off.', { minimum: 1, maximum: 1024, default: 16 })),
-    maxBatchDelayMs: opt(int('Longest a request waits for others to fill a batch, in milliseconds.', { minimum: 0, maximum: 1000, default: 2 })),
+    maxBatchDelayMs: opt(int('Longest a request waits for others to fill a batch while a worker is free, in milliseconds. 0: never wait; a batch holds the requests that queued while the model was busy, which under load fills it by itself. Above 0 pays only where one model call costs much more than one row (a GPU).', { minimum: 0, maximum: 1000, default: 0 })),
     maxQueueSize: opt(int('Requests queued per Pod before the server answers 503 with Retry-After.', { minimum: 1, maximum: 100000, default: 256 })),
     predictionLog: opt(
       obj('A sampled log of predictions (inputs, outputs, version, time), for exact drift tests and retraining.', {
