@@ -165,6 +165,11 @@ if (!existsSync(path.join(MODEL, 'model.onnx')) || !existsSync(wideMlp)) {
   if (gen.status !== 0) throw new Error('cannot generate the benchmark models (make .tools/server-venv/.installed)');
 }
 
+// The fixed-rate load generator (Go, standard library only), built into the results folder.
+const LOADGEN = path.join(OUT, 'loadgen');
+const built = spawnSync('go', ['build', '-o', LOADGEN, '.'], { cwd: path.join(ROOT, 'bench', 'server', 'loadgen'), stdio: 'inherit' });
+if (built.status !== 0) throw new Error('cannot build bench/server/loadgen (needs go)');
+
 const results: Record<string, unknown> = {
   date: new Date().toISOString(), node: process.version, node_flags: NODE_FLAGS, cpus: spawnSync('nproc').stdout.toString().trim(),
   loadavg_at_start: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
@@ -214,18 +219,20 @@ const batching = await rounds({
 });
 results.batching = { ...batching, ratio: batching.batched.rps / batching.unbatched.rps };
 
-// Fixed rate (autocannon's overallRate), after a warm-up at the same rate, long enough for
-// several old-generation GCs to fall inside the measurement.
+// Fixed rate, evenly spaced (bench/server/loadgen, one core), latency from each request's
+// scheduled send time; after a warm-up at the same rate, long enough for several
+// old-generation GCs to fall inside the measurement.
 log(`latency at half the maximum sustainable load (${HALF_LOAD_SECONDS} s)`);
 const half = Math.round(tp.server.rps / 2);
-const atRate = (seconds: number): { p50_ms: number; p99_ms: number; rps: number; non2xx: number } => {
-  const rate = spawnSync(process.execPath, ['bench/rate.ts', infer(PORTS.server), String(half), String(seconds), small, String(CONNECTIONS)], { cwd: SERVER });
-  return JSON.parse(rate.stdout.toString()) as { p50_ms: number; p99_ms: number; rps: number; non2xx: number };
+const atRate = (seconds: number): { p50_ms: number; p90_ms: number; p99_ms: number; max_ms: number; rps: number; non2xx: number; errors: number } => {
+  const rate = spawnSync(LOADGEN, ['-url', infer(PORTS.server), '-rate', String(half), '-duration', `${seconds}s`, '-body', small, '-connections', String(CONNECTIONS)], { env: { ...process.env, GOMAXPROCS: '1' } });
+  if (rate.status !== 0) throw new Error(`loadgen failed: ${rate.stderr.toString()}`);
+  return JSON.parse(rate.stdout.toString()) as { p50_ms: number; p90_ms: number; p99_ms: number; max_ms: number; rps: number; non2xx: number; errors: number };
 };
 atRate(5);
 const rateLoad = loadavg();
 const rateOut = atRate(HALF_LOAD_SECONDS);
-results.half_load = { target_rps: half, seconds: HALF_LOAD_SECONDS, loadavg: rateLoad, ...rateOut, p99_over_p50: rateOut.p99_ms / rateOut.p50_ms };
+results.half_load = { generator: 'bench/server/loadgen, GOMAXPROCS=1', target_rps: half, seconds: HALF_LOAD_SECONDS, loadavg: rateLoad, ...rateOut, p99_over_p50: rateOut.p99_ms / rateOut.p50_ms };
 
 // Saturating = the load of the throughput step (CONNECTIONS closed-loop connections), the one at
 // which the server gives its maximum sustainable throughput.

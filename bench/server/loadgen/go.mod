@@ -1,0 +1,3 @@
+module modelops.dev/bench/server/loadgen
+
+go 1.26

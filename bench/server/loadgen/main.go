@@ -1,0 +1,115 @@
+// Command loadgen sends HTTP POSTs at a fixed rate, evenly spaced (open loop), over a fixed
+// number of keep-alive connections, and reports latency percentiles measured from each
+// request's scheduled send time, so a slow answer that delays the next send counts against
+// the server (no coordinated omission). It is the half-load step of bench/server/bench.ts.
+//
+//	go run ./bench/server/loadgen -url URL -rate 3000 -duration 20s -body small.json -connections 32
+//
+// It prints {"p50_ms","p99_ms","rps","non2xx","errors","late_sends"} as JSON on stdout.
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"slices"
+	"sync"
+	"time"
+)
+
+type result struct {
+	P50      float64 `json:"p50_ms"`
+	P90      float64 `json:"p90_ms"`
+	P99      float64 `json:"p99_ms"`
+	Max      float64 `json:"max_ms"`
+	RPS      float64 `json:"rps"`
+	Non2xx   int     `json:"non2xx"`
+	Errors   int     `json:"errors"`
+	Requests int     `json:"requests"`
+}
+
+func main() {
+	url := flag.String("url", "", "URL to POST to")
+	rate := flag.Float64("rate", 1000, "requests per second")
+	duration := flag.Duration("duration", 10*time.Second, "how long to send")
+	bodyFile := flag.String("body", "", "file with the request body (JSON)")
+	connections := flag.Int("connections", 32, "keep-alive connections (and so requests in flight at most)")
+	flag.Parse()
+	if *url == "" || *bodyFile == "" || *rate <= 0 || *connections <= 0 {
+		fmt.Fprintln(os.Stderr, "usage: loadgen -url URL -rate N -duration D -body FILE [-connections N]")
+		os.Exit(2)
+	}
+	body, err := os.ReadFile(*bodyFile)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+
+	total := int(*rate * duration.Seconds())
+	interval := time.Duration(float64(time.Second) / *rate)
+	// Each scheduled send waits here until a connection is free; the wait is part of its latency.
+	schedule := make(chan time.Time, total)
+	latencies := make([][]float64, *connections)
+	non2xx := make([]int, *connections)
+	errs := make([]int, *connections)
+	var wg sync.WaitGroup
+	for c := 0; c < *connections; c++ {
+		wg.Add(1)
+		go func(c int) {
+			defer wg.Done()
+			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1, MaxConnsPerHost: 1, DisableCompression: true}}
+			for at := range schedule {
+				req, _ := http.NewRequest(http.MethodPost, *url, bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := client.Do(req)
+				if err != nil {
+					errs[c]++
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				latencies[c] = append(latencies[c], float64(time.Since(at))/float64(time.Millisecond))
+				if resp.StatusCode < 200 || resp.StatusCode > 299 {
+					non2xx[c]++
+				}
+			}
+		}(c)
+	}
+
+	start := time.Now()
+	for i := 0; i < total; i++ {
+		at := start.Add(time.Duration(i) * interval)
+		if d := time.Until(at); d > 0 {
+			time.Sleep(d)
+		}
+		schedule <- at
+	}
+	close(schedule)
+	wg.Wait()
+	elapsed := time.Since(start)
+
+	var all []float64
+	r := result{}
+	for c := range latencies {
+		all = append(all, latencies[c]...)
+		r.Non2xx += non2xx[c]
+		r.Errors += errs[c]
+	}
+	slices.Sort(all)
+	pct := func(p float64) float64 {
+		if len(all) == 0 {
+			return 0
+		}
+		return all[min(len(all)-1, int(p*float64(len(all))))]
+	}
+	r.P50, r.P90, r.P99, r.Requests = pct(0.50), pct(0.90), pct(0.99), len(all)
+	if len(all) > 0 {
+		r.Max = all[len(all)-1]
+	}
+	r.RPS = float64(len(all)) / elapsed.Seconds()
+	_ = json.NewEncoder(os.Stdout).Encode(r)
+}
