@@ -220,18 +220,17 @@ const batching = await rounds({
 results.batching = { ...batching, ratio: batching.batched.rps / batching.unbatched.rps };
 
 // Fixed rate, evenly spaced (bench/server/loadgen, one core), latency from each request's
-// scheduled send time; after a warm-up at the same rate, long enough for several
-// old-generation GCs to fall inside the measurement.
+// scheduled send time; after a warm-up of 5 s at the same rate over the same connections, and
+// long enough for several old-generation GCs to fall inside the measurement.
 log(`latency at half the maximum sustainable load (${HALF_LOAD_SECONDS} s)`);
 const half = Math.round(tp.server.rps / 2);
-const atRate = (seconds: number): { p50_ms: number; p90_ms: number; p99_ms: number; max_ms: number; rps: number; non2xx: number; errors: number } => {
-  const rate = spawnSync(LOADGEN, ['-url', infer(PORTS.server), '-rate', String(half), '-duration', `${seconds}s`, '-body', small, '-connections', String(CONNECTIONS)], { env: { ...process.env, GOMAXPROCS: '1' } });
+const atRate = (warmup: number, seconds: number): { p50_ms: number; p90_ms: number; p99_ms: number; max_ms: number; rps: number; non2xx: number; errors: number } => {
+  const rate = spawnSync(LOADGEN, ['-url', infer(PORTS.server), '-rate', String(half), '-warmup', `${warmup}s`, '-duration', `${seconds}s`, '-body', small, '-connections', String(CONNECTIONS)], { env: { ...process.env, GOMAXPROCS: '1' } });
   if (rate.status !== 0) throw new Error(`loadgen failed: ${rate.stderr.toString()}`);
   return JSON.parse(rate.stdout.toString()) as { p50_ms: number; p90_ms: number; p99_ms: number; max_ms: number; rps: number; non2xx: number; errors: number };
 };
-atRate(5);
 const rateLoad = loadavg();
-const rateOut = atRate(HALF_LOAD_SECONDS);
+const rateOut = atRate(5, HALF_LOAD_SECONDS);
 results.half_load = { generator: 'bench/server/loadgen, GOMAXPROCS=1', target_rps: half, seconds: HALF_LOAD_SECONDS, loadavg: rateLoad, ...rateOut, p99_over_p50: rateOut.p99_ms / rateOut.p50_ms };
 
 // Saturating = the load of the throughput step (CONNECTIONS closed-loop connections), the one at

@@ -3,9 +3,10 @@
 // request's scheduled send time, so a slow answer that delays the next send counts against
 // the server (no coordinated omission). It is the half-load step of bench/server/bench.ts.
 //
-//	go run ./bench/server/loadgen -url URL -rate 3000 -duration 20s -body small.json -connections 32
+//	go run ./bench/server/loadgen -url URL -rate 3000 -warmup 5s -duration 20s -body small.json -connections 32
 //
-// It prints {"p50_ms","p99_ms","rps","non2xx","errors","late_sends"} as JSON on stdout.
+// The warm-up sends at the same rate over the same connections and is not counted. It prints
+// {"p50_ms","p90_ms","p99_ms","max_ms","rps","non2xx","errors","requests"} as JSON on stdout.
 package main
 
 import (
@@ -35,7 +36,8 @@ type result struct {
 func main() {
 	url := flag.String("url", "", "URL to POST to")
 	rate := flag.Float64("rate", 1000, "requests per second")
-	duration := flag.Duration("duration", 10*time.Second, "how long to send")
+	duration := flag.Duration("duration", 10*time.Second, "how long to send and measure")
+	warmup := flag.Duration("warmup", 0, "how long to send first at the same rate, not measured")
 	bodyFile := flag.String("body", "", "file with the request body (JSON)")
 	connections := flag.Int("connections", 32, "keep-alive connections (and so requests in flight at most)")
 	flag.Parse()
@@ -49,10 +51,15 @@ func main() {
 		os.Exit(1)
 	}
 
-	total := int(*rate * duration.Seconds())
+	warm := int(*rate * warmup.Seconds())
+	total := warm + int(*rate*duration.Seconds())
 	interval := time.Duration(float64(time.Second) / *rate)
 	// Each scheduled send waits here until a connection is free; the wait is part of its latency.
-	schedule := make(chan time.Time, total)
+	type send struct {
+		at       time.Time
+		measured bool
+	}
+	schedule := make(chan send, total)
 	latencies := make([][]float64, *connections)
 	non2xx := make([]int, *connections)
 	errs := make([]int, *connections)
@@ -62,17 +69,22 @@ func main() {
 		go func(c int) {
 			defer wg.Done()
 			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1, MaxConnsPerHost: 1, DisableCompression: true}}
-			for at := range schedule {
+			for s := range schedule {
 				req, _ := http.NewRequest(http.MethodPost, *url, bytes.NewReader(body))
 				req.Header.Set("Content-Type", "application/json")
 				resp, err := client.Do(req)
 				if err != nil {
-					errs[c]++
+					if s.measured {
+						errs[c]++
+					}
 					continue
 				}
 				_, _ = io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
-				latencies[c] = append(latencies[c], float64(time.Since(at))/float64(time.Millisecond))
+				if !s.measured {
+					continue
+				}
+				latencies[c] = append(latencies[c], float64(time.Since(s.at))/float64(time.Millisecond))
 				if resp.StatusCode < 200 || resp.StatusCode > 299 {
 					non2xx[c]++
 				}
@@ -81,16 +93,20 @@ func main() {
 	}
 
 	start := time.Now()
+	var measuredFrom time.Time
 	for i := 0; i < total; i++ {
 		at := start.Add(time.Duration(i) * interval)
 		if d := time.Until(at); d > 0 {
 			time.Sleep(d)
 		}
-		schedule <- at
+		if i == warm {
+			measuredFrom = at
+		}
+		schedule <- send{at: at, measured: i >= warm}
 	}
 	close(schedule)
 	wg.Wait()
-	elapsed := time.Since(start)
+	elapsed := time.Since(measuredFrom)
 
 	var all []float64
 	r := result{}
