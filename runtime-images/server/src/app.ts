@@ -1,13 +1,8 @@
 // The HTTP surface: Open Inference Protocol (KServe V2) REST, KServe V1 :predict, /metrics.
 // buildApp() only builds; listen() (server.ts) binds it, so tests drive it in process.
-//
-// The two hot paths skip express: health probes (healthProbe) and V2 inference (buildApp's
-// listener matches POST .../infer itself). Express's router and middleware cost ~15 % of the
-// event loop per small request (5.5k vs 6.5k req/s at 16 connections on classifier-bench);
-// everything else, and every error answer, goes the same way as before.
 
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type client from 'prom-client';
 import { errorBody, serverError, ServerError } from './errors.ts';
@@ -28,9 +23,9 @@ interface Ctx {
 }
 
 const CTX = Symbol('modelops.ctx');
-type WithCtx = IncomingMessage & { [CTX]?: Ctx };
+type WithCtx = Request & { [CTX]?: Ctx };
 
-function ctx(req: IncomingMessage): Ctx {
+function ctx(req: Request): Ctx {
   const r = req as WithCtx;
   r[CTX] ??= { started: performance.now(), protocol: undefined, requestId: '' };
   return r[CTX];
@@ -58,7 +53,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-function checkContentType(req: IncomingMessage, binary: boolean): void {
+function checkContentType(req: Request, binary: boolean): void {
   const ct = (req.headers['content-type'] ?? '').split(';', 1)[0]?.trim().toLowerCase() ?? '';
   if (ct === '' || ct === 'application/json' || ct.endsWith('+json')) return;
   if (binary && ct === 'application/octet-stream') return;
@@ -67,10 +62,9 @@ function checkContentType(req: IncomingMessage, binary: boolean): void {
 
 /**
  * Answers GET/HEAD /v2/health/live and /v2/health/ready without express; returns false for any
- * other request. The express routes below answer the URLs this exact match leaves to them (a
- * query string, a trailing slash) the same way.
+ * other request. The express routes below answer the same, for apps driven without listen().
  */
-function healthProbe(rt: Runtime): (req: IncomingMessage, res: ServerResponse) => boolean {
+export function healthProbe(rt: Runtime): (req: IncomingMessage, res: ServerResponse) => boolean {
   return (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
     let status: number;
@@ -89,8 +83,7 @@ export interface AppState {
   closing: boolean;
 }
 
-/** The server's request listener: probes and V2 inference first, the rest through express. */
-export function buildApp(rt: Runtime, state: AppState = { closing: false }): RequestListener {
+export function buildApp(rt: Runtime, state: AppState = { closing: false }): express.Express {
   const cfg = rt.config;
   const labels = rt.metrics.labels;
   const app = express();
@@ -101,7 +94,7 @@ export function buildApp(rt: Runtime, state: AppState = { closing: false }): Req
   // prom-client hashes label objects on every call: keep one child per label set instead.
   const requestCounters = new Map<string, client.Counter.Internal>();
   const latencyHistograms = new Map<Protocol, client.Histogram.Internal<string>>();
-  const finish = (req: IncomingMessage, status: number): void => {
+  const finish = (req: Request, _res: Response, status: number): void => {
     const c = ctx(req);
     if (c.protocol !== undefined) {
       const key = `${c.protocol}/${status}`;
@@ -120,47 +113,26 @@ export function buildApp(rt: Runtime, state: AppState = { closing: false }): Req
     }
     if (status >= 500 || (cfg.accessLogSampleRate > 0 && rt.random() < cfg.accessLogSampleRate)) {
       rt.logger[status >= 500 ? 'warn' : 'info']({
-        access: true, method: req.method, path: (req.url ?? '').split('?', 1)[0], status, request_id: c.requestId || undefined,
+        access: true, method: req.method, path: req.path, status, request_id: c.requestId || undefined,
         ms: Math.round((performance.now() - c.started) * 100) / 100,
       }, 'request');
     }
   };
 
-  const checkModel = (name: string, version: string | undefined): void => {
+  const checkModel = (req: Request): void => {
+    const name = String(req.params.name);
     if (name !== cfg.modelName) throw serverError('MODEL_NOT_FOUND', name);
+    const version = req.params.version;
     if (version !== undefined && version !== cfg.modelVersion) {
-      throw serverError('MODEL_VERSION_NOT_FOUND', name, version, cfg.modelVersion);
+      throw serverError('MODEL_VERSION_NOT_FOUND', name, String(version), cfg.modelVersion);
     }
   };
-  const checkRoute = (req: Request): void => checkModel(String(req.params.name), req.params.version as string | undefined);
 
-  /** Every error answer, from express's error handler and from the V2 inference path alike. */
-  const answerError = (err: unknown, req: IncomingMessage, res: ServerResponse): void => {
-    let e: ServerError;
-    if (err instanceof ServerError) {
-      e = err;
-    } else {
-      rt.logger.error({ err }, 'unhandled error while serving a request');
-      e = serverError('INTERNAL');
-    }
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
-    if (e.status === 503) res.setHeader('Retry-After', String(cfg.retryAfterSeconds));
-    if (e.code === 'BODY_TOO_LARGE' || state.closing) res.setHeader('Connection', 'close');
-    res.statusCode = e.status;
-    res.setHeader('Content-Type', 'application/json; charset=utf-8');
-    res.end(JSON.stringify(errorBody(e)));
-    finish(req, e.status);
-  };
-
-  // POST /v2/models/{name}[/versions/{version}]/infer, matched as express's router would
-  // (case-insensitive, an optional trailing slash, decoded names), without the router.
-  const inferV2 = async (req: IncomingMessage, res: ServerResponse, name: string, version: string | undefined): Promise<void> => {
+  // Inference routes first: the router tries layers in order, and these are the hot ones.
+  const inferV2 = async (req: Request, res: Response): Promise<void> => {
     const c = ctx(req);
     c.protocol = 'v2';
-    checkModel(name, version);
+    checkModel(req);
     const headerLength = req.headers[HEADER_LENGTH];
     checkContentType(req, headerLength !== undefined);
     const body = await readBody(req, cfg.maxBodyBytes);
@@ -179,15 +151,17 @@ export function buildApp(rt: Runtime, state: AppState = { closing: false }): Req
     }
     res.setHeader('X-Request-Id', c.requestId);
     if (state.closing) res.setHeader('Connection', 'close');
-    res.statusCode = 200;
-    res.end(encoded.body);
-    finish(req, 200);
+    res.status(200).end(encoded.body);
+    finish(req, res, 200);
   };
+  app.post('/v2/models/:name/infer', inferV2);
+  app.post('/v2/models/:name/versions/:version/infer', inferV2);
 
   app.post(/^\/v1\/models\/([^/:]+):predict$/, async (req, res) => {
     const c = ctx(req);
     c.protocol = 'v1';
-    checkModel(String((req.params as Record<string, string>)[0]), undefined);
+    req.params.name = String((req.params as Record<string, string>)[0]);
+    checkModel(req);
     checkContentType(req, false);
     const body = await readBody(req, cfg.maxBodyBytes);
     if (!rt.serving || rt.signature === undefined) throw serverError('MODEL_NOT_READY', rt.failure ?? rt.phase);
@@ -199,7 +173,7 @@ export function buildApp(rt: Runtime, state: AppState = { closing: false }): Req
     res.setHeader('X-Request-Id', c.requestId);
     if (state.closing) res.setHeader('Connection', 'close');
     res.status(200).json(encodeV1(rt.signature, outputs, parsed.rows));
-    finish(req, 200);
+    finish(req, res, 200);
   });
 
   // Health: the status code is the answer, bodies are empty (Open Inference Protocol).
@@ -214,14 +188,14 @@ export function buildApp(rt: Runtime, state: AppState = { closing: false }): Req
   });
 
   const modelReady = (req: Request, res: Response): void => {
-    checkRoute(req);
+    checkModel(req);
     res.status(rt.ready ? 200 : 400).end();
   };
   app.get('/v2/models/:name/ready', modelReady);
   app.get('/v2/models/:name/versions/:version/ready', modelReady);
 
   const modelMetadata = (req: Request, res: Response): void => {
-    checkRoute(req);
+    checkModel(req);
     const sig = rt.signature;
     if (sig === undefined) throw serverError('MODEL_NOT_READY', rt.failure ?? rt.phase);
     res.json({
@@ -254,7 +228,7 @@ export function buildApp(rt: Runtime, state: AppState = { closing: false }): Req
   };
 
   app.get('/v1/models/:name', (req, res) => {
-    checkRoute(req);
+    checkModel(req);
     res.json({ name: cfg.modelName, ready: rt.ready });
   });
   app.get('/metrics', async (_req, res) => {
@@ -267,29 +241,23 @@ export function buildApp(rt: Runtime, state: AppState = { closing: false }): Req
     throw serverError('ROUTE_NOT_FOUND', req.method, req.path);
   });
 
-  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => answerError(err, req, res));
-
-  const probe = healthProbe(rt);
-  return (req, res) => {
-    if (probe(req, res)) return;
-    if (req.method === 'POST') {
-      const m = INFER_V2.exec((req.url ?? '').split('?', 1)[0] as string);
-      if (m !== null) {
-        let name: string;
-        let version: string | undefined;
-        try {
-          name = decodeURIComponent(m[1] as string);
-          version = m[2] === undefined ? undefined : decodeURIComponent(m[2]);
-        } catch {
-          answerError(serverError('MODEL_NOT_FOUND', m[1] as string), req, res);
-          return;
-        }
-        inferV2(req, res, name, version).catch((err: unknown) => answerError(err, req, res));
-        return;
-      }
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    let e: ServerError;
+    if (err instanceof ServerError) {
+      e = err;
+    } else {
+      rt.logger.error({ err }, 'unhandled error while serving a request');
+      e = serverError('INTERNAL');
     }
-    app(req, res);
-  };
-}
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    if (e.status === 503) res.setHeader('Retry-After', String(cfg.retryAfterSeconds));
+    if (e.code === 'BODY_TOO_LARGE' || state.closing) res.setHeader('Connection', 'close');
+    res.status(e.status).json(errorBody(e));
+    finish(req, res, e.status);
+  });
 
-const INFER_V2 = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?\/infer\/?$/i;
+  return app;
+}
