@@ -690,6 +690,8 @@ export interface RolloutAnalysis {
   maxLatencyP99Ms?: number;
   /** Built-in check: largest ratio of canary p99 latency to stable p99 latency; 0 disables. */
   maxLatencyRatio?: number;
+  /** For maxLatencyRatio: a p99 below this many milliseconds counts as this much, on either side. At a few milliseconds the p99 of one window is scheduling noise and a fresh Pod's first requests, not the model; maxLatencyP99Ms still bounds the canary. 0 compares the raw p99s. */
+  latencyRatioFloorMs?: number;
   /** Custom checks. */
   metrics?: AnalysisMetric[];
 }

@@ -102,6 +102,7 @@ const analysis = named(
     maxErrorRate: opt(num('Built-in check: largest fraction of 5xx responses of the canary. Omit to keep the default; set 1 to disable.', { minimum: 0, maximum: 1, default: 0.01 })),
     maxLatencyP99Ms: opt(num('Built-in check: largest p99 latency of the canary in milliseconds; 0 disables.', { minimum: 0, default: 500 })),
     maxLatencyRatio: opt(num('Built-in check: largest ratio of canary p99 latency to stable p99 latency; 0 disables.', { minimum: 0, default: 1.5 })),
+    latencyRatioFloorMs: opt(num('For maxLatencyRatio: a p99 below this many milliseconds counts as this much, on either side. At a few milliseconds the p99 of one window is scheduling noise and a fresh Pod\'s first requests, not the model; maxLatencyP99Ms still bounds the canary. 0 compares the raw p99s.', { minimum: 0, default: 10 })),
     metrics: opt(arr('Custom checks.', metricCheck, { maxItems: 16, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] })),
   }),
 );

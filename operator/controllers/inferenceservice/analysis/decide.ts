@@ -36,7 +36,7 @@ export function thresholdText(b: Bounds): string {
   const parts: string[] = [];
   if (b.min !== undefined) parts.push(`>= ${fmt(b.min)}`);
   if (b.max !== undefined) parts.push(`<= ${fmt(b.max)}`);
-  if (b.maxRatio !== undefined) parts.push(`<= ${fmt(b.maxRatio)}x stable`);
+  if (b.maxRatio !== undefined) parts.push(`<= ${fmt(b.maxRatio)}x stable${b.ratioFloor ? ` (below ${fmt(b.ratioFloor)} counted as ${fmt(b.ratioFloor)})` : ''}`);
   if (b.maxDifference !== undefined) parts.push(`<= stable + ${fmt(b.maxDifference)}`);
   return parts.join(', ');
 }
@@ -53,8 +53,12 @@ function violation(b: Bounds, value: number, stable: number | undefined): string
   if (b.max !== undefined && !(value <= b.max)) return `${fmt(value)} is above the maximum ${fmt(b.max)}`;
   if (stable === undefined) return undefined;
   if (b.maxRatio !== undefined) {
-    const r = ratio(value, stable);
-    if (!(r <= b.maxRatio)) return `${fmt(value)} is ${fmt(r)}x stable's ${fmt(stable)}, above ${fmt(b.maxRatio)}x`;
+    const floor = b.ratioFloor ?? 0;
+    const r = ratio(Math.max(value, floor), Math.max(stable, floor));
+    if (!(r <= b.maxRatio)) {
+      const floored = floor > 0 && stable < floor ? ` (counted as ${fmt(floor)})` : '';
+      return `${fmt(value)} is ${fmt(r)}x stable's ${fmt(stable)}${floored}, above ${fmt(b.maxRatio)}x`;
+    }
   }
   if (b.maxDifference !== undefined && !(value - stable <= b.maxDifference)) {
     return `${fmt(value)} is ${fmt(value - stable)} above stable's ${fmt(stable)}, more than ${fmt(b.maxDifference)}`;

@@ -14,7 +14,7 @@ describe('resolveChecks', () => {
       [
         ['error-rate', { max: 0.01 }],
         ['latency-p99', { max: 500 }],
-        ['latency-ratio', { maxRatio: 1.5 }],
+        ['latency-ratio', { maxRatio: 1.5, ratioFloor: 10 }],
       ],
     );
     assert.equal(
@@ -23,6 +23,11 @@ describe('resolveChecks', () => {
     );
     assert.equal(checks[1]!.query, '1000 * histogram_quantile(0.99, sum by (le) (rate(modelops_inference_request_duration_seconds_bucket{model="weather",version="4"}[60s])))');
     assert.equal(checks[2]!.stableQuery, '1000 * histogram_quantile(0.99, sum by (le) (rate(modelops_inference_request_duration_seconds_bucket{model="weather",version="3"}[60s])))');
+  });
+
+  it('latencyRatioFloorMs 0 compares the raw p99s', () => {
+    const ratio = resolveChecks({ latencyRatioFloorMs: 0, maxLatencyRatio: 2 }, scope, canary, stable).find((c) => c.metric === 'latency-ratio');
+    assert.deepEqual(ratio?.bounds, { maxRatio: 2 });
   });
 
   const cases: { name: string; analysis: Parameters<typeof resolveChecks>[0]; stable?: RevisionTarget; metrics: string[] }[] = [

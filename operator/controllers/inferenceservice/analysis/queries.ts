@@ -21,6 +21,7 @@ export const ANALYSIS_DEFAULTS = {
   maxErrorRate: 0.01,
   maxLatencyP99Ms: 500,
   maxLatencyRatio: 1.5,
+  latencyRatioFloorMs: 10,
 } as const;
 
 export const REQUESTS = 'modelops_inference_requests_total';
@@ -47,6 +48,8 @@ export interface Bounds {
   max?: number;
   /** value / stableValue <= maxRatio */
   maxRatio?: number;
+  /** For maxRatio: values below this count as this (both sides), so noise at small values does not decide. */
+  ratioFloor?: number;
   /** value - stableValue <= maxDifference */
   maxDifference?: number;
 }
@@ -151,7 +154,9 @@ export function resolveChecks(analysis: RolloutAnalysis | undefined, scope: Anal
   if (maxP99 > 0) checks.push({ metric: 'latency-p99', query: latencyP99Query(canary, window), bounds: { max: maxP99 } });
   const maxRatio = a.maxLatencyRatio ?? ANALYSIS_DEFAULTS.maxLatencyRatio;
   if (maxRatio > 0 && stable && revisionMatchers(stable) !== revisionMatchers(canary)) {
-    checks.push({ metric: 'latency-ratio', query: latencyP99Query(canary, window), stableQuery: latencyP99Query(stable, window), bounds: { maxRatio } });
+    const floor = a.latencyRatioFloorMs ?? ANALYSIS_DEFAULTS.latencyRatioFloorMs;
+    const bounds: Bounds = floor > 0 ? { maxRatio, ratioFloor: floor } : { maxRatio };
+    checks.push({ metric: 'latency-ratio', query: latencyP99Query(canary, window), stableQuery: latencyP99Query(stable, window), bounds });
   }
   for (const metric of a.metrics ?? []) {
     const check = customCheck(metric, scope, canary, stable, window);

@@ -39,7 +39,7 @@ describe('measure', () => {
       [
         ['error-rate', 'Failed', 0.2, undefined, '<= 0.01'],
         ['latency-p99', 'Failed', 900, undefined, '<= 500'],
-        ['latency-ratio', 'Failed', 900, 100, '<= 1.5x stable'],
+        ['latency-ratio', 'Failed', 900, 100, '<= 1.5x stable (below 10 counted as 10)'],
       ],
     );
     assert.ok(out.every((o) => o.measurement.time === '2026-01-01T12:00:00.000Z' && o.measurement.step === 2 && o.measurement.revision === canary.name));
