@@ -4,7 +4,11 @@
 import client from 'prom-client';
 import type { CustomMetric } from './drift.ts';
 
-export const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/**
+ * Seconds; steps of at most 1.5x from 1 ms up, so a p99 read from them (histogram_quantile
+ * interpolates inside one bucket) can tell apart the 1.5x that a canary's latency ratio judges.
+ */
+export const LATENCY_BUCKETS = [0.0005, 0.001, 0.0015, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 1.5, 2, 3, 4, 5, 7.5, 10];
 
 export type Protocol = 'v1' | 'v2';
 
