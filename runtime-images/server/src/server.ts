@@ -2,10 +2,10 @@
 // endpoints to update (SHUTDOWN_DRAIN_DELAY_MS), stop accepting connections, finish in-flight
 // requests, then stop the workers and flush the prediction log.
 
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildApp, healthProbe, type AppState } from './app.ts';
+import { buildApp, type AppState } from './app.ts';
 import type { Runtime } from './runtime.ts';
 
 export interface RunningServer {
@@ -18,13 +18,9 @@ export interface RunningServer {
 
 export async function listen(rt: Runtime, host = rt.config.host, port = rt.config.port): Promise<RunningServer> {
   const state: AppState = { closing: false };
-  const app = buildApp(rt, state);
-  const probe = healthProbe(rt);
-  // Probes are answered before express (no router, no middleware, no body): under load they
-  // cost the event loop a few microseconds, so a kubelet never waits behind inference work.
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    if (!probe(req, res)) app(req, res);
-  });
+  // Probes and V2 inference are answered before express (app.ts): under load a probe costs the
+  // event loop a few microseconds, and an inference request skips the router.
+  const server = createServer(buildApp(rt, state));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

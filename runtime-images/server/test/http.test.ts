@@ -46,6 +46,22 @@ describe('V2 REST against the classifier', () => {
     }
   });
 
+  // V2 inference is matched before express (src/app.ts); it accepts what express's router did.
+  it('infers on every spelling of the V2 route that the router accepted', async () => {
+    for (const p of ['/v2/models/weather/infer', '/v2/models/weather/versions/1/infer', '/v2/models/weather/infer/', '/V2/Models/weather/INFER', '/v2/models/%77eather/infer', '/v2/models/weather/infer?trace=1']) {
+      const res = await postJson(ts.url + p, classifierRequest(1));
+      assert.equal(res.status, 200, `${p}: ${JSON.stringify(res.body)}`);
+      assert.equal(res.body.model_name, 'weather', p);
+    }
+    const bad = await postJson(`${ts.url}/v2/models/%E0%A4%A/infer`, classifierRequest(1));
+    assert.equal(bad.status, 404);
+    assert.equal(bad.body.code, 'MODEL_NOT_FOUND');
+    assert.match(String(bad.headers.get('content-type')), /^application\/json/);
+    const get = await fetch(`${ts.url}/v2/models/weather/infer`);
+    assert.equal(get.status, 404, 'GET is not an inference');
+    assert.equal(((await get.json()) as { code: string }).code, 'ROUTE_NOT_FOUND');
+  });
+
   it('returns only the requested outputs', async () => {
     const res = await postJson(inferUrl(ts), { ...classifierRequest(1), outputs: [{ name: 'label' }] });
     assert.deepEqual((res.body.outputs as { name: string }[]).map((o) => o.name), ['label']);
