@@ -4,7 +4,9 @@
 // The two hot paths skip express: health probes (healthProbe) and V2 inference (buildApp's
 // listener matches POST .../infer itself). Express's router and middleware cost ~15 % of the
 // event loop per small request (5.5k vs 6.5k req/s at 16 connections on classifier-bench);
-// everything else, and every error answer, goes the same way as before.
+// everything else, and every error answer, goes the same way as before. The heavy part of an
+// inference request (decode and submit; encode and write) runs in event-loop slices
+// (slices.ts), so a probe never waits behind a whole turn of them.
 
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
@@ -16,6 +18,7 @@ import { decodeV1, decodeV2, encodeV1, encodeV2, HEADER_LENGTH, type InferReques
 import { tensorsToRecord, type PredictionRecord } from './prediction-log.ts';
 import type { Runtime } from './runtime.ts';
 import { tensorMetadata } from './signature.ts';
+import { SLICE_BUDGET_MS, Slices } from './slices.ts';
 import type { Tensor } from './tensor.ts';
 
 export const SERVER_NAME = 'modelops-server';
@@ -94,6 +97,7 @@ export function buildApp(rt: Runtime, state: AppState = { closing: false }): Req
   const cfg = rt.config;
   const labels = rt.metrics.labels;
   const app = express();
+  const slices = new Slices(SLICE_BUDGET_MS);
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('query parser', false);
@@ -164,24 +168,29 @@ export function buildApp(rt: Runtime, state: AppState = { closing: false }): Req
     const headerLength = req.headers[HEADER_LENGTH];
     checkContentType(req, headerLength !== undefined);
     const body = await readBody(req, cfg.maxBodyBytes);
-    if (!rt.serving || rt.signature === undefined) throw serverError('MODEL_NOT_READY', rt.failure ?? rt.phase);
-    const parsed = decodeV2(body, headerLength === undefined ? undefined : Number(headerLength), rt.signature, cfg);
-    c.requestId = String(req.headers['x-request-id'] ?? parsed.id ?? randomUUID());
-    const logged = beforeInference(parsed);
-    const outputs = await rt.infer(parsed.inputs, parsed.rows);
-    afterInference(logged, outputs, 'v2', c.requestId);
-    const encoded = encodeV2(cfg.modelName, cfg.modelVersion, parsed, outputs);
-    if (encoded.headerLength === undefined) {
-      res.setHeader('Content-Type', 'application/json');
-    } else {
-      res.setHeader('Content-Type', 'application/octet-stream');
-      res.setHeader('Inference-Header-Content-Length', String(encoded.headerLength));
-    }
-    res.setHeader('X-Request-Id', c.requestId);
-    if (state.closing) res.setHeader('Connection', 'close');
-    res.statusCode = 200;
-    res.end(encoded.body);
-    finish(req, 200);
+    const submitted = await slices.run(() => {
+      if (!rt.serving || rt.signature === undefined) throw serverError('MODEL_NOT_READY', rt.failure ?? rt.phase);
+      const parsed = decodeV2(body, headerLength === undefined ? undefined : Number(headerLength), rt.signature, cfg);
+      c.requestId = String(req.headers['x-request-id'] ?? parsed.id ?? randomUUID());
+      const logged = beforeInference(parsed);
+      return { parsed, logged, outputs: rt.infer(parsed.inputs, parsed.rows) };
+    });
+    const outputs = await submitted.outputs;
+    await slices.run(() => {
+      afterInference(submitted.logged, outputs, 'v2', c.requestId);
+      const encoded = encodeV2(cfg.modelName, cfg.modelVersion, submitted.parsed, outputs);
+      if (encoded.headerLength === undefined) {
+        res.setHeader('Content-Type', 'application/json');
+      } else {
+        res.setHeader('Content-Type', 'application/octet-stream');
+        res.setHeader('Inference-Header-Content-Length', String(encoded.headerLength));
+      }
+      res.setHeader('X-Request-Id', c.requestId);
+      if (state.closing) res.setHeader('Connection', 'close');
+      res.statusCode = 200;
+      res.end(encoded.body);
+      finish(req, 200);
+    });
   };
 
   app.post(/^\/v1\/models\/([^/:]+):predict$/, async (req, res) => {
@@ -190,16 +199,21 @@ export function buildApp(rt: Runtime, state: AppState = { closing: false }): Req
     checkModel(String((req.params as Record<string, string>)[0]), undefined);
     checkContentType(req, false);
     const body = await readBody(req, cfg.maxBodyBytes);
-    if (!rt.serving || rt.signature === undefined) throw serverError('MODEL_NOT_READY', rt.failure ?? rt.phase);
-    const parsed = decodeV1(body, rt.signature, cfg);
-    c.requestId = String(req.headers['x-request-id'] ?? randomUUID());
-    const logged = beforeInference(parsed);
-    const outputs = await rt.infer(parsed.inputs, parsed.rows);
-    afterInference(logged, outputs, 'v1', c.requestId);
-    res.setHeader('X-Request-Id', c.requestId);
-    if (state.closing) res.setHeader('Connection', 'close');
-    res.status(200).json(encodeV1(rt.signature, outputs, parsed.rows));
-    finish(req, 200);
+    const submitted = await slices.run(() => {
+      if (!rt.serving || rt.signature === undefined) throw serverError('MODEL_NOT_READY', rt.failure ?? rt.phase);
+      const parsed = decodeV1(body, rt.signature, cfg);
+      c.requestId = String(req.headers['x-request-id'] ?? randomUUID());
+      const logged = beforeInference(parsed);
+      return { signature: rt.signature, parsed, logged, outputs: rt.infer(parsed.inputs, parsed.rows) };
+    });
+    const outputs = await submitted.outputs;
+    await slices.run(() => {
+      afterInference(submitted.logged, outputs, 'v1', c.requestId);
+      res.setHeader('X-Request-Id', c.requestId);
+      if (state.closing) res.setHeader('Connection', 'close');
+      res.status(200).json(encodeV1(submitted.signature, outputs, submitted.parsed.rows));
+      finish(req, 200);
+    });
   });
 
   // Health: the status code is the answer, bodies are empty (Open Inference Protocol).
