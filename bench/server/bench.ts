@@ -27,7 +27,7 @@ const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(readFileSync(path.join(SERVER, 
 if (entrypoint === undefined) throw new Error('no ENTRYPOINT in runtime-images/server/Dockerfile');
 const NODE_FLAGS = (JSON.parse(entrypoint) as string[]).filter((a) => a.startsWith('--'));
 
-const PORTS = { hello: 18090, server: 18080, unbatched: 18081, python: 18082, wide: 18083, rss: 18084 };
+const PORTS = { hello: 18090, server: 18080, unbatched: 18081, python: 18082, wide: 18083, rss: 18084, floor: 18085 };
 
 mkdirSync(OUT, { recursive: true });
 const children: ChildProcess[] = [];
@@ -224,25 +224,56 @@ results.batching = { ...batching, ratio: batching.batched.rps / batching.unbatch
 // long enough for several old-generation GCs to fall inside the measurement.
 log(`latency at half the maximum sustainable load (${HALF_LOAD_SECONDS} s)`);
 const half = Math.round(tp.server.rps / 2);
-const atRate = (warmup: number, seconds: number): { p50_ms: number; p90_ms: number; p99_ms: number; max_ms: number; rps: number; non2xx: number; errors: number } => {
-  const rate = spawnSync(LOADGEN, ['-url', infer(PORTS.server), '-rate', String(half), '-warmup', `${warmup}s`, '-duration', `${seconds}s`, '-body', small, '-connections', String(CONNECTIONS)], { env: { ...process.env, GOMAXPROCS: '1' } });
+const atRate = (url: string, rps: number, warmup: number, seconds: number): { p50_ms: number; p90_ms: number; p99_ms: number; max_ms: number; rps: number; non2xx: number; errors: number } => {
+  const rate = spawnSync(LOADGEN, ['-url', url, '-rate', String(rps), '-warmup', `${warmup}s`, '-duration', `${seconds}s`, '-body', small, '-connections', String(CONNECTIONS)], { env: { ...process.env, GOMAXPROCS: '1' } });
   if (rate.status !== 0) throw new Error(`loadgen failed: ${rate.stderr.toString()}`);
   return JSON.parse(rate.stdout.toString()) as { p50_ms: number; p90_ms: number; p99_ms: number; max_ms: number; rps: number; non2xx: number; errors: number };
 };
 const rateLoad = loadavg();
-const rateOut = atRate(5, HALF_LOAD_SECONDS);
-results.half_load = { generator: 'bench/server/loadgen, GOMAXPROCS=1', target_rps: half, seconds: HALF_LOAD_SECONDS, loadavg: rateLoad, ...rateOut, p99_over_p50: rateOut.p99_ms / rateOut.p50_ms };
+const rateOut = atRate(infer(PORTS.server), half, 5, HALF_LOAD_SECONDS);
+// The same measurement of the HTTP floor (express hello, POST with the same body, at half of
+// its own throughput): how much of the tail this machine gives any Node server.
+const helloHalf = Math.round(R_express / 2);
+const helloOut = atRate(`http://127.0.0.1:${PORTS.hello}/hello`, helloHalf, 5, HALF_LOAD_SECONDS);
+// And the floor of the machine and the generator: a Go server that only answers (loadgen
+// -serve, one core), at our server's rate.
+start(LOADGEN, ['-serve', `127.0.0.1:${PORTS.floor}`], { GOMAXPROCS: '1' });
+await waitFor(`http://127.0.0.1:${PORTS.floor}/`);
+const floorOut = atRate(`http://127.0.0.1:${PORTS.floor}/`, half, 5, HALF_LOAD_SECONDS);
+results.half_load = {
+  generator: 'bench/server/loadgen, GOMAXPROCS=1', target_rps: half, seconds: HALF_LOAD_SECONDS, loadavg: rateLoad, ...rateOut, p99_over_p50: rateOut.p99_ms / rateOut.p50_ms,
+  express_hello: { target_rps: helloHalf, ...helloOut, p99_over_p50: helloOut.p99_ms / helloOut.p50_ms },
+  go_floor: { target_rps: half, ...floorOut, p99_over_p50: floorOut.p99_ms / floorOut.p50_ms },
+};
+for (const [name, rps, out] of [['server', half, rateOut], ['express hello', helloHalf, helloOut], ['Go floor (loadgen -serve)', half, floorOut]] as const) {
+  log(`  ${name} at ${rps} req/s: p50 ${out.p50_ms.toFixed(2)} ms, p90 ${out.p90_ms.toFixed(2)}, p99 ${out.p99_ms.toFixed(2)}, max ${out.max_ms.toFixed(1)}: p99/p50 ${(out.p99_ms / out.p50_ms).toFixed(1)}`);
+}
 
 // Saturating = the load of the throughput step (CONNECTIONS closed-loop connections), the one at
 // which the server gives its maximum sustainable throughput.
 log('/v2/health/live p99, idle and under saturating inference load');
 const live = `http://127.0.0.1:${PORTS.server}/v2/health/live`;
-const idle = await wrk(live, { connections: 1 });
-const saturating = wrk(infer(PORTS.server), { body: small, connections: CONNECTIONS, seconds: SECONDS + 2 });
-await new Promise((r) => setTimeout(r, 1000));
-const loaded = await wrk(live, { connections: 1 });
-const sat = await saturating;
-results.health = { idle_p99_ms: idle.p99_ms, idle_p50_ms: idle.p50_ms, saturated_p99_ms: loaded.p99_ms, saturated_p50_ms: loaded.p50_ms, saturating_rps: sat.rps, saturating_connections: CONNECTIONS, ratio: loaded.p99_ms / idle.p99_ms };
+// A p99 of a sub-millisecond probe moves with every stray stall, so: ROUNDS of idle then loaded,
+// medians of each.
+const idleRuns: WrkResult[] = [];
+const loadedRuns: WrkResult[] = [];
+const satRuns: WrkResult[] = [];
+for (let r = 0; r < ROUNDS; r++) {
+  idleRuns.push(await wrk(live, { connections: 1 }));
+  const saturating = wrk(infer(PORTS.server), { body: small, connections: CONNECTIONS, seconds: SECONDS + 2 });
+  await new Promise((res) => setTimeout(res, 1000));
+  loadedRuns.push(await wrk(live, { connections: 1 }));
+  satRuns.push(await saturating);
+}
+const p99s = (runs: WrkResult[]): number[] => runs.map((w) => w.p99_ms);
+const idleP99 = median(p99s(idleRuns));
+const loadedP99 = median(p99s(loadedRuns));
+results.health = {
+  idle_p99_ms: idleP99, idle_p99_runs: p99s(idleRuns), idle_p50_ms: median(idleRuns.map((w) => w.p50_ms)),
+  saturated_p99_ms: loadedP99, saturated_p99_runs: p99s(loadedRuns), saturated_p50_ms: median(loadedRuns.map((w) => w.p50_ms)),
+  saturating_rps: median(satRuns.map((w) => w.rps)), saturating_connections: CONNECTIONS, ratio: loadedP99 / idleP99,
+};
+log(`  idle p99 ${p99s(idleRuns).join(', ')} ms; loaded p99 ${p99s(loadedRuns).join(', ')} ms: ${(loadedP99 / idleP99).toFixed(2)}x`);
 
 for (const c of children.splice(0)) c.kill('SIGTERM');
 await new Promise((r) => setTimeout(r, 1000));

@@ -7,6 +7,10 @@
 //
 // The warm-up sends at the same rate over the same connections and is not counted. It prints
 // {"p50_ms","p90_ms","p99_ms","max_ms","rps","non2xx","errors","requests"} as JSON on stdout.
+//
+// With -serve ADDR it is instead the floor to measure against: a Go HTTP server that reads each
+// request body and answers a fixed JSON object, so the latency the generator reports for it is
+// what this machine and this generator add to any server.
 package main
 
 import (
@@ -40,7 +44,12 @@ func main() {
 	warmup := flag.Duration("warmup", 0, "how long to send first at the same rate, not measured")
 	bodyFile := flag.String("body", "", "file with the request body (JSON)")
 	connections := flag.Int("connections", 32, "keep-alive connections (and so requests in flight at most)")
+	serve := flag.String("serve", "", "answer requests on this address instead of sending them (the floor)")
 	flag.Parse()
+	if *serve != "" {
+		fmt.Fprintln(os.Stderr, serveFloor(*serve))
+		os.Exit(1)
+	}
 	if *url == "" || *bodyFile == "" || *rate <= 0 || *connections <= 0 {
 		fmt.Fprintln(os.Stderr, "usage: loadgen -url URL -rate N -duration D -body FILE [-connections N]")
 		os.Exit(2)
@@ -128,4 +137,15 @@ func main() {
 	}
 	r.RPS = float64(len(all)) / elapsed.Seconds()
 	_ = json.NewEncoder(os.Stdout).Encode(r)
+}
+
+// serveFloor answers every request on addr with {"hello":"world"} once its body is read; it
+// returns only on error.
+func serveFloor(addr string) error {
+	answer := []byte(`{"hello":"world"}`)
+	return http.ListenAndServe(addr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(answer)
+	}))
 }

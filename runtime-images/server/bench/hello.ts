@@ -10,4 +10,9 @@ app.disable('etag');
 app.get('/hello', (_req, res) => {
   res.json({ hello: 'world' });
 });
+// The same answer after reading a request body: the fixed-rate load generator only POSTs.
+app.post('/hello', (req, res) => {
+  req.resume();
+  req.once('end', () => res.json({ hello: 'world' }));
+});
 app.listen(port, '127.0.0.1', () => process.stdout.write(`listening ${port}\n`));
