@@ -125,7 +125,7 @@ export class WorkerPool {
 
 /** The semi-space of a worker's young generation, in MiB: it allocates little per batch. */
 export const WORKER_SEMI_SPACE_MB = 1;
-const SEMI_SPACE_FLAG = /^--(min|max)-semi-space-size=(\d+)$/;
+const SEMI_SPACE_FLAG = /^--(?:min|max)-semi-space-size=\d+$/;
 let creating = 0;
 
 /**
