@@ -17,7 +17,7 @@ import type { Protocol } from './metrics.ts';
 import { decodeV1, decodeV2, encodeV1, encodeV2, HEADER_LENGTH, type InferRequest } from './protocol.ts';
 import { tensorsToRecord, type PredictionRecord } from './prediction-log.ts';
 import type { Runtime } from './runtime.ts';
-import { tensorMetadata } from './signature.ts';
+import { tensorMetadata, type Signature } from './signature.ts';
 import { SLICE_BUDGET_MS, Slices } from './slices.ts';
 import type { Tensor } from './tensor.ts';
 
@@ -159,6 +159,33 @@ export function buildApp(rt: Runtime, state: AppState = { closing: false }): Req
     finish(req, e.status);
   };
 
+  /**
+   * One inference request after its body is read, for both protocols: decode and submit in one
+   * event-loop slice, then, once the batch is back, record and answer in another. `answer`
+   * writes the status and body; the request id, Connection and metrics are done here.
+   */
+  const serveInference = async (
+    req: IncomingMessage, res: ServerResponse,
+    protocol: { decode(sig: Signature): InferRequest; answer(parsed: InferRequest, outputs: Map<string, Tensor>, sig: Signature): void },
+  ): Promise<void> => {
+    const c = ctx(req);
+    const submitted = await slices.run(() => {
+      const sig = rt.signature;
+      if (!rt.serving || sig === undefined) throw serverError('MODEL_NOT_READY', rt.failure ?? rt.phase);
+      const parsed = protocol.decode(sig);
+      c.requestId = String(req.headers['x-request-id'] ?? parsed.id ?? randomUUID());
+      return { sig, parsed, logged: beforeInference(parsed), outputs: rt.infer(parsed.inputs, parsed.rows) };
+    });
+    const outputs = await submitted.outputs;
+    await slices.run(() => {
+      afterInference(submitted.logged, outputs, c.protocol as Protocol, c.requestId);
+      res.setHeader('X-Request-Id', c.requestId);
+      if (state.closing) res.setHeader('Connection', 'close');
+      protocol.answer(submitted.parsed, outputs, submitted.sig);
+      finish(req, 200);
+    });
+  };
+
   // POST /v2/models/{name}[/versions/{version}]/infer, matched as express's router would
   // (case-insensitive, an optional trailing slash, decoded names), without the router.
   const inferV2 = async (req: IncomingMessage, res: ServerResponse, name: string, version: string | undefined): Promise<void> => {
@@ -168,28 +195,19 @@ export function buildApp(rt: Runtime, state: AppState = { closing: false }): Req
     const headerLength = req.headers[HEADER_LENGTH];
     checkContentType(req, headerLength !== undefined);
     const body = await readBody(req, cfg.maxBodyBytes);
-    const submitted = await slices.run(() => {
-      if (!rt.serving || rt.signature === undefined) throw serverError('MODEL_NOT_READY', rt.failure ?? rt.phase);
-      const parsed = decodeV2(body, headerLength === undefined ? undefined : Number(headerLength), rt.signature, cfg);
-      c.requestId = String(req.headers['x-request-id'] ?? parsed.id ?? randomUUID());
-      const logged = beforeInference(parsed);
-      return { parsed, logged, outputs: rt.infer(parsed.inputs, parsed.rows) };
-    });
-    const outputs = await submitted.outputs;
-    await slices.run(() => {
-      afterInference(submitted.logged, outputs, 'v2', c.requestId);
-      const encoded = encodeV2(cfg.modelName, cfg.modelVersion, submitted.parsed, outputs);
-      if (encoded.headerLength === undefined) {
-        res.setHeader('Content-Type', 'application/json');
-      } else {
-        res.setHeader('Content-Type', 'application/octet-stream');
-        res.setHeader('Inference-Header-Content-Length', String(encoded.headerLength));
-      }
-      res.setHeader('X-Request-Id', c.requestId);
-      if (state.closing) res.setHeader('Connection', 'close');
-      res.statusCode = 200;
-      res.end(encoded.body);
-      finish(req, 200);
+    await serveInference(req, res, {
+      decode: (sig) => decodeV2(body, headerLength === undefined ? undefined : Number(headerLength), sig, cfg),
+      answer: (parsed, outputs) => {
+        const encoded = encodeV2(cfg.modelName, cfg.modelVersion, parsed, outputs);
+        if (encoded.headerLength === undefined) {
+          res.setHeader('Content-Type', 'application/json');
+        } else {
+          res.setHeader('Content-Type', 'application/octet-stream');
+          res.setHeader('Inference-Header-Content-Length', String(encoded.headerLength));
+        }
+        res.statusCode = 200;
+        res.end(encoded.body);
+      },
     });
   };
 
@@ -199,20 +217,9 @@ export function buildApp(rt: Runtime, state: AppState = { closing: false }): Req
     checkModel(String((req.params as Record<string, string>)[0]), undefined);
     checkContentType(req, false);
     const body = await readBody(req, cfg.maxBodyBytes);
-    const submitted = await slices.run(() => {
-      if (!rt.serving || rt.signature === undefined) throw serverError('MODEL_NOT_READY', rt.failure ?? rt.phase);
-      const parsed = decodeV1(body, rt.signature, cfg);
-      c.requestId = String(req.headers['x-request-id'] ?? randomUUID());
-      const logged = beforeInference(parsed);
-      return { signature: rt.signature, parsed, logged, outputs: rt.infer(parsed.inputs, parsed.rows) };
-    });
-    const outputs = await submitted.outputs;
-    await slices.run(() => {
-      afterInference(submitted.logged, outputs, 'v1', c.requestId);
-      res.setHeader('X-Request-Id', c.requestId);
-      if (state.closing) res.setHeader('Connection', 'close');
-      res.status(200).json(encodeV1(submitted.signature, outputs, submitted.parsed.rows));
-      finish(req, 200);
+    await serveInference(req, res, {
+      decode: (sig) => decodeV1(body, sig, cfg),
+      answer: (parsed, outputs, sig) => res.status(200).json(encodeV1(sig, outputs, parsed.rows)),
     });
   });
 
