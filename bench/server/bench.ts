@@ -224,10 +224,10 @@ results.batching = { ...batching, ratio: batching.batched.rps / batching.unbatch
 // long enough for several old-generation GCs to fall inside the measurement.
 log(`latency at half the maximum sustainable load (${HALF_LOAD_SECONDS} s)`);
 const half = Math.round(tp.server.rps / 2);
-const atRate = (url: string, rps: number, warmup: number, seconds: number): { p50_ms: number; p90_ms: number; p99_ms: number; max_ms: number; rps: number; non2xx: number; errors: number } => {
+const atRate = (url: string, rps: number, warmup: number, seconds: number): { p50_ms: number; p90_ms: number; p99_ms: number; max_ms: number; rps: number; non2xx: number; errors: number; pacer_late_p50_ms: number; pacer_late_p99_ms: number } => {
   const rate = spawnSync(LOADGEN, ['-url', url, '-rate', String(rps), '-warmup', `${warmup}s`, '-duration', `${seconds}s`, '-body', small, '-connections', String(CONNECTIONS)], { env: { ...process.env, GOMAXPROCS: '1' } });
   if (rate.status !== 0) throw new Error(`loadgen failed: ${rate.stderr.toString()}`);
-  return JSON.parse(rate.stdout.toString()) as { p50_ms: number; p90_ms: number; p99_ms: number; max_ms: number; rps: number; non2xx: number; errors: number };
+  return JSON.parse(rate.stdout.toString()) as { p50_ms: number; p90_ms: number; p99_ms: number; max_ms: number; rps: number; non2xx: number; errors: number; pacer_late_p50_ms: number; pacer_late_p99_ms: number };
 };
 const rateLoad = loadavg();
 const rateOut = atRate(infer(PORTS.server), half, 5, HALF_LOAD_SECONDS);
@@ -246,7 +246,7 @@ results.half_load = {
   go_floor: { target_rps: half, ...floorOut, p99_over_p50: floorOut.p99_ms / floorOut.p50_ms },
 };
 for (const [name, rps, out] of [['server', half, rateOut], ['express hello', helloHalf, helloOut], ['Go floor (loadgen -serve)', half, floorOut]] as const) {
-  log(`  ${name} at ${rps} req/s: p50 ${out.p50_ms.toFixed(2)} ms, p90 ${out.p90_ms.toFixed(2)}, p99 ${out.p99_ms.toFixed(2)}, max ${out.max_ms.toFixed(1)}: p99/p50 ${(out.p99_ms / out.p50_ms).toFixed(1)}`);
+  log(`  ${name} at ${rps} req/s: p50 ${out.p50_ms.toFixed(2)} ms, p90 ${out.p90_ms.toFixed(2)}, p99 ${out.p99_ms.toFixed(2)}, max ${out.max_ms.toFixed(1)}: p99/p50 ${(out.p99_ms / out.p50_ms).toFixed(1)} (the generator's pacer late by p50 ${out.pacer_late_p50_ms.toFixed(2)}, p99 ${out.pacer_late_p99_ms.toFixed(2)} ms)`);
 }
 
 // Saturating = the load of the throughput step (CONNECTIONS closed-loop connections), the one at
