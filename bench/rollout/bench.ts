@@ -24,7 +24,7 @@ import { dump } from 'js-yaml';
 import { parseDuration } from '../../operator/runtime/duration.ts';
 import { kubectl, kubectlOk } from '../../test/support/cluster.ts';
 import { startControlPlane, stopControlPlane } from '../../test/support/control-plane.ts';
-import { installCrds, installHttpRouteCrd } from '../../test/support/crds.ts';
+import { installCrds, installGatewayApiCrds } from '../../test/support/crds.ts';
 import { startOperator } from '../../test/support/operator.ts';
 import { startPrometheus } from '../../test/support/prometheus.ts';
 import { installChartRbac, serviceAccountKubeconfig } from '../../test/support/rbac.ts';
@@ -57,7 +57,7 @@ const prom = await startPrometheus([], { fileTargets: true, scrapeInterval: `${S
 const stopAll: (() => Promise<unknown>)[] = [() => prom.stop(), () => stopControlPlane(dir)];
 try {
   await installCrds();
-  await installHttpRouteCrd();
+  await installGatewayApiCrds();
   const ns = 'bench';
   await kubectlOk(['create', 'namespace', ns]);
   await kubectlOk(['create', 'namespace', 'bench-op']);

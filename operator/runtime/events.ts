@@ -20,6 +20,8 @@ export const Reasons = {
   ResourceExists: 'ResourceExists',
   /** The spec cannot be acted on as written; the message says what to change. */
   InvalidSpec: 'InvalidSpec',
+  /** InferenceService: Shadow waits because a parent Gateway's class says it cannot mirror requests. */
+  MirrorUnsupported: 'MirrorUnsupported',
   /** A reconcile failed and will be retried. */
   ReconcileError: 'ReconcileError',
   /** No revision serves the model yet. */

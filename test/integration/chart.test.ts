@@ -117,6 +117,7 @@ describe('helm install of the chart', () => {
       ['delete', 'services'],
       ['create', 'events.events.k8s.io'],
       ['patch', 'httproutes.gateway.networking.k8s.io'],
+      ['get', 'gatewayclasses.gateway.networking.k8s.io'],
       ['watch', 'driftmonitors.modelops.dev'],
       ['update', 'driftmonitors.modelops.dev/status'],
       ['create', 'trainingjobs.modelops.dev'],
@@ -137,6 +138,8 @@ describe('helm install of the chart', () => {
       ['create', 'configmaps'],
       ['create', 'leases.coordination.k8s.io'],
       ['delete', 'httproutes.gateway.networking.k8s.io'],
+      ['list', 'gatewayclasses.gateway.networking.k8s.io'],
+      ['patch', 'gateways.gateway.networking.k8s.io'],
     ];
     for (const [verb, resource] of denied) assert.equal(await canI(ns, release, verb, resource, undefined), false, `can ${verb} ${resource}`);
   });

@@ -7,7 +7,8 @@
 // change to 0/100 (and back) is applied in a measured time, which bounds a rollout's rollback;
 // a RequestMirror filter, which Traefik does not support, fails its rule with 500s and copies
 // nothing (so the operator's Shadow strategy, which puts that filter on its route, cannot run
-// behind Traefik 3.7).
+// behind Traefik 3.7), and Traefik's GatewayClass says so: its status.supportedFeatures, which
+// the operator reads before mirroring, lacks HTTPRouteRequestMirror.
 // Skipped when Traefik is not built: `make gateway`.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -22,6 +23,7 @@ import { dump } from 'js-yaml';
 import { kubeconfigPath, kubectl, kubectlOk } from '../support/cluster.ts';
 import { REPO_ROOT, traefikMissing } from '../support/control-plane.ts';
 import { waitFor } from '../support/wait.ts';
+import { MIRROR_FEATURE, mirrorSupport, supportedFeatures } from '../../operator/controllers/inferenceservice/rollout/traffic.ts';
 
 const run = promisify(execFile);
 const skip = traefikMissing();
@@ -247,5 +249,20 @@ describe('Gateway API through Traefik', { skip }, () => {
     assert.deepEqual(counts, { 'HTTP 500': 20 }, 'Traefik fails a rule whose filters it does not support');
     assert.equal(backends.mirror!.received, 0, 'the mirror backend received no copies');
     assert.equal(backends.a!.paths.filter((p) => p.startsWith('/mirrored')).length, 0, 'the primary received none of the mirrored rule\'s requests');
+  });
+
+  it('says so in its GatewayClass\'s status.supportedFeatures, which the operator\'s Shadow guard reads as unsupported', async (t) => {
+    const gateway = JSON.parse(await kubectlOk(['get', 'gateways.gateway.networking.k8s.io', 'modelops', '-o', 'json'], { namespace: ns }));
+    const className: string = gateway.spec.gatewayClassName;
+    const cls = await waitFor(`GatewayClass ${className} with status.supportedFeatures`, async () => {
+      const o = JSON.parse(await kubectlOk(['get', 'gatewayclasses.gateway.networking.k8s.io', className, '-o', 'json']));
+      return supportedFeatures(o) ? o : undefined;
+    }, 30_000);
+    const features = supportedFeatures(cls)!;
+    const support = mirrorSupport([{ gateway: `${ns}/modelops`, gatewayClass: className, controller: cls.spec.controllerName, features }]);
+    t.diagnostic(`Traefik lists ${features.length} features (${features.filter((f) => f.startsWith('HTTPRoute')).join(', ')}); the guard: ${support.message}`);
+    assert.ok(features.includes('HTTPRoute'), 'the list is Traefik\'s own');
+    assert.equal(features.includes(MIRROR_FEATURE), false);
+    assert.equal(support.supported, false);
   });
 });

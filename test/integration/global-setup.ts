@@ -1,10 +1,10 @@
 // Global setup of the integration tests: one real control plane for the whole run (or the
-// one named by MODELOPS_TEST_KUBECONFIG), with our CRDs and the Gateway API's HTTPRoute installed. Each test file then makes
+// one named by MODELOPS_TEST_KUBECONFIG), with our CRDs and the Gateway API's GatewayClass, Gateway and HTTPRoute installed. Each test file then makes
 // its own namespaces (test/support/cluster.ts).
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { installCrds, installHttpRouteCrd } from '../support/crds.ts';
+import { installCrds, installGatewayApiCrds } from '../support/crds.ts';
 import { startControlPlane, stopControlPlane } from '../support/control-plane.ts';
 
 let startedDir: string | undefined;
@@ -16,8 +16,8 @@ export async function globalSetup(): Promise<void> {
     process.env.MODELOPS_TEST_KUBECONFIG = cp.kubeconfig;
   }
   await installCrds();
-  // The operator's RBAC and its GatewayAPI traffic provider name HTTPRoutes: every test file sees them.
-  await installHttpRouteCrd();
+  // The operator's RBAC and its GatewayAPI traffic provider name them: every test file sees them.
+  await installGatewayApiCrds();
 }
 
 export async function globalTeardown(): Promise<void> {

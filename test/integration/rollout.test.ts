@@ -6,7 +6,8 @@
 // Stories: a good version is promoted step by step, and an operator killed mid-rollout resumes
 // at the same step; a version that fails on real inputs is rolled back, and the time from its
 // first failed request to all traffic on stable is measured; a canary without data pauses, a
-// person promotes it, then aborts it; the Service provider sizes the canary by replica ratio.
+// person promotes it, then aborts it; the Service provider sizes the canary by replica ratio;
+// Shadow holds while its Gateway's class lists its features without RequestMirror.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { applyObjects, getJsonIn, kubectl, kubectlOk, suiteNamespace } from '../support/cluster.ts';
@@ -21,6 +22,7 @@ const SERVER_IMAGE = 'localhost/modelops/server:test';
 let opNs: string;
 let ns: string;
 let kubeconfig: string;
+let operatorAccount: string;
 let op: OperatorProcess | undefined;
 let prom: PrometheusServer;
 let runner: RevisionRunner;
@@ -87,6 +89,7 @@ before(async () => {
   opNs = await suiteNamespace('rollout-op', { restricted: false });
   ns = await suiteNamespace('rollout-work', { restricted: false });
   const { serviceAccount } = await installChartRbac(opNs, { watchNamespaces: [ns] });
+  operatorAccount = serviceAccount;
   kubeconfig = await serviceAccountKubeconfig(opNs, serviceAccount);
   prom = await startPrometheus([], { fileTargets: true });
   runner = runRevisions(ns, prom);
@@ -307,6 +310,48 @@ describe('shadow rollout: mirrored requests, compared with stable', { timeout: 1
     assert.ok(load.samples.every((x) => x.revision === stable), 'a user request was answered by the shadow');
     assert.deepEqual(await route('murky'), { [stable]: 100 });
     await waitFor('the candidate deleted', async () => (await revisions('murky')).join() === stable);
+  });
+
+  it('holds, mirroring nothing, while its Gateway\'s class lists its features without RequestMirror, and mirrors once the class lists it', async () => {
+    // A Gateway whose implementation publishes its features as Traefik 3.7.13 does (gateway.test.ts
+    // reads Traefik's own list): the status is written here, as that controller would.
+    const className = `no-mirror-${ns}`;
+    const features = (names: string[]) => JSON.stringify({ status: { supportedFeatures: names.map((name) => ({ name })) } });
+    await apply(
+      { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GatewayClass', metadata: { name: className }, spec: { controllerName: 'example.com/no-mirror' } },
+      { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { name: 'plain' }, spec: { gatewayClassName: className, listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }] } },
+    );
+    await kubectlOk(['patch', 'gatewayclasses.gateway.networking.k8s.io', className, '--subresource=status', '--type=merge', '-p', features(['Gateway', 'HTTPRoute', 'HTTPRouteHostRewrite'])]);
+    // The chart's namespaced Roles cannot grant a cluster-scoped kind: the grant docs/helm.md asks of a platform team.
+    await kubectlOk(['create', 'clusterrole', className, '--verb=get', '--resource=gatewayclasses.gateway.networking.k8s.io']);
+    await kubectlOk(['create', 'clusterrolebinding', className, `--clusterrole=${className}`, `--serviceaccount=${opNs}:${operatorAccount}`]);
+    try {
+      const spec = { rollout: { strategy: 'Shadow', shadow: { duration: '4s', promote: true }, analysis: SHADOW_ANALYSIS }, traffic: { provider: 'GatewayAPI', gateway: { parentRefs: [{ name: 'plain' }] } } };
+      const load = await serveFirst('foggy', spec, 'foggy-v1');
+      const stable = (await isvcStatus('foggy', 'stable', (s) => s.servingRevision)).servingRevision as string;
+      await apply(await fixtureVersion('foggy-v2', 'classifier', ['production']));
+      const held = await isvcStatus('foggy', 'held for its Gateway', (s) => s.conditions?.some((c: any) => c.type === 'Progressing' && c.reason === 'MirrorUnsupported'));
+      const progressing = held.conditions.find((c: any) => c.type === 'Progressing');
+      assert.equal(held.phase, 'Paused');
+      assert.match(progressing.message, new RegExp(`^Gateway ${ns}/plain \\(class ${className}, controller example.com/no-mirror\\) does not list HTTPRouteRequestMirror .*; nothing is mirrored and revision ${stable} \\(foggy-v1\\) keeps serving`));
+      const r = await getJson(['get', 'httproutes.gateway.networking.k8s.io', 'foggy']);
+      assert.equal(r.spec.rules[0].filters, undefined, 'no RequestMirror filter on the route');
+      assert.deepEqual(await route('foggy'), { [stable]: 100 });
+      assert.equal(load.mirrored(), 0);
+      const candidates = (await revisions('foggy')).filter((n) => n !== stable);
+      assert.equal(candidates.length, 1, 'the candidate is kept, waiting');
+
+      // The implementation learns to mirror: the rollout goes on at the next look (any change to the InferenceService, or a minute).
+      await kubectlOk(['patch', 'gatewayclasses.gateway.networking.k8s.io', className, '--subresource=status', '--type=merge', '-p', features(['Gateway', 'HTTPRoute', 'HTTPRouteHostRewrite', 'HTTPRouteRequestMirror'])]);
+      await kubectlOk(['annotate', 'misvc', 'foggy', 'example.com/nudge=1'], { namespace: ns });
+      await isvcStatus('foggy', 'mirroring', (s) => s.conditions?.some((c: any) => c.type === 'Progressing' && c.reason !== 'MirrorUnsupported') && s.phase !== 'Paused');
+      const mirrored = await getJson(['get', 'httproutes.gateway.networking.k8s.io', 'foggy']);
+      assert.deepEqual(mirrored.spec.rules[0].filters, [{ type: 'RequestMirror', requestMirror: { backendRef: { group: '', kind: 'Service', name: candidates[0], port: 80 }, percent: 100 } }]);
+      await isvcStatus('foggy', 'candidate promoted', (s) => s.servingRevision === candidates[0] && s.phase === 'Healthy');
+    } finally {
+      await kubectl(['delete', 'clusterrolebinding,clusterrole', className]);
+      await kubectl(['delete', 'gatewayclasses.gateway.networking.k8s.io', className]);
+    }
   });
 });
 

@@ -11,13 +11,16 @@ export async function installCrds(): Promise<void> {
   await kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '-l', 'app.kubernetes.io/part-of=modelops']);
 }
 
-/** Installs the pinned Gateway API's HTTPRoute CRD (hack/gateway-api.sh) and waits until it is served. */
-export async function installHttpRouteCrd(): Promise<void> {
+/** The pinned Gateway API's CRDs the operator reads or writes (hack/gateway-api.sh), waited for until served. */
+export async function installGatewayApiCrds(): Promise<void> {
   const dir = execFileSync(join(REPO_ROOT, 'hack/gateway-api.sh'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
-  await kubectlOk(['apply', '--server-side', '--field-manager=modelops-tests', '-f', join(dir, 'gateway.networking.k8s.io_httproutes.yaml')]);
-  // `kubectl wait` fails outright while the CRD has no conditions yet: poll instead.
-  await waitFor('the HTTPRoute CRD Established', async () => {
-    const r = await kubectl(['get', 'crd', 'httproutes.gateway.networking.k8s.io', '-o', 'jsonpath={.status.conditions[?(@.type=="Established")].status}']);
-    return r.stdout.trim() === 'True';
-  }, 60_000);
+  const kinds = ['gatewayclasses', 'gateways', 'httproutes'];
+  await kubectlOk(['apply', '--server-side', '--field-manager=modelops-tests', ...kinds.flatMap((k) => ['-f', join(dir, `gateway.networking.k8s.io_${k}.yaml`)])]);
+  // `kubectl wait` fails outright while a CRD has no conditions yet: poll instead.
+  for (const k of kinds) {
+    await waitFor(`the ${k} CRD Established`, async () => {
+      const r = await kubectl(['get', 'crd', `${k}.gateway.networking.k8s.io`, '-o', 'jsonpath={.status.conditions[?(@.type=="Established")].status}']);
+      return r.stdout.trim() === 'True';
+    }, 60_000);
+  }
 }

@@ -27,7 +27,8 @@ import { shadow, SHADOW_DEFAULTS } from './rollout/shadow.ts';
 import { measureShift } from './analysis/shift.ts';
 import { recreate } from './rollout/recreate.ts';
 import type { RolloutContext, RolloutDecision, RolloutStrategy } from './rollout/strategy.ts';
-import { canaryReplicas, desiredRoute, providerOf } from './rollout/traffic.ts';
+import { canaryReplicas, desiredRoute, GATEWAY_API_VERSION, mirrorSupport, parentGateways, providerOf, supportedFeatures } from './rollout/traffic.ts';
+import type { MirrorSupport, ParentGateway } from './rollout/traffic.ts';
 import { appendHistory, measure } from './analysis/run.ts';
 import type { PrometheusQuerier, PrometheusVectorQuerier } from '../../prometheus/client.ts';
 import type { RevisionTarget } from './analysis/queries.ts';
@@ -82,9 +83,9 @@ function sizeCanary(rev: DesiredRevision, weight: number, stable: RevisionState)
   delete rev.hpa;
 }
 
-/** The API server does not serve HTTPRoutes: a 404 from discovery or from the route's path. */
+/** The API server does not serve that Gateway API kind: a 404, or a group whose discovery lacks the kind. */
 function gatewayApiMissing(err: unknown): boolean {
-  return statusOf(err) === 404 || /Unrecognized API version and kind/.test((err as Error)?.message ?? '');
+  return statusOf(err) === 404 || /Unrecognized API version and kind|the API server serves no kind/.test((err as Error)?.message ?? '');
 }
 
 /** How soon to look again while the cache still holds the object our last status write replaced. */
@@ -179,11 +180,17 @@ export class InferenceServiceReconciler implements Reconciler {
     const serving = servingDeployment ? (servingName === desired?.name ? desired : stateOf(servingDeployment)) : undefined;
     const older = deployments.filter((d) => d.metadata?.name !== servingName && d.metadata?.name !== desired?.name).map(stateOf);
 
+    // Shadow about to mirror: first ask the route's Gateways whether their implementation can.
+    const shadowing = strategy === shadow && provider === 'GatewayAPI' && desired !== undefined && serving !== undefined && desired.name !== serving.name;
+    const mirroring = shadowing ? await this.#mirrorSupport(isvc) : undefined;
+    if (mirroring && mirroring.supported !== true) log.debug({ supported: mirroring.supported }, mirroring.message);
+
     const ctx: RolloutContext = {
       isvc,
       desired,
       serving,
       older,
+      mirroring,
       now,
       history: isvc.status?.analysis ?? [],
       actions,
@@ -359,6 +366,35 @@ export class InferenceServiceReconciler implements Reconciler {
       observed.routeProblem = { reason, message };
       log.warn({ child: `HTTPRoute/${route.metadata!.name}` }, message);
       await this.#d.events.record(isvc, 'Warning', reason, 'Apply', message);
+    }
+  }
+
+  /** Shadow: what the classes of the route's Gateways say of request mirroring (two reads a Gateway). */
+  async #mirrorSupport(isvc: InferenceService): Promise<MirrorSupport> {
+    const parents: ParentGateway[] = [];
+    for (const { namespace, name } of parentGateways(isvc)) {
+      const gateway = `${namespace}/${name}`;
+      const gw = await this.#readGatewayApi<{ spec?: { gatewayClassName?: string } }>('Gateway', name, namespace);
+      const className = gw.object?.spec?.gatewayClassName;
+      if (!className) {
+        parents.push({ gateway, unreadable: gw.unreadable ?? 'it names no gatewayClassName' });
+        continue;
+      }
+      const cls = await this.#readGatewayApi<{ spec?: { controllerName?: string }; status?: { supportedFeatures?: unknown } }>('GatewayClass', className);
+      parents.push({ gateway, gatewayClass: className, controller: cls.object?.spec?.controllerName, features: supportedFeatures(cls.object), unreadable: cls.unreadable });
+    }
+    return mirrorSupport(parents);
+  }
+
+  /** A Gateway API object, or why it cannot be read (absent, or not allowed by the operator's RBAC). */
+  async #readGatewayApi<T>(kind: string, name: string, namespace?: string): Promise<{ object?: T; unreadable?: string }> {
+    try {
+      return { object: (await this.#d.objects.read({ apiVersion: GATEWAY_API_VERSION, kind, metadata: { name, ...(namespace ? { namespace } : {}) } })) as T };
+    } catch (err) {
+      if (gatewayApiMissing(err)) return { unreadable: `${kind} ${name} not found` };
+      // The chart grants get on gatewayclasses (cluster-scoped) only to an operator watching all namespaces.
+      if (statusOf(err) === 403) return { unreadable: `the operator may not read ${kind} ${name}` };
+      throw err;
     }
   }
 

@@ -4,7 +4,7 @@ import type { AnalysisMeasurement, InferenceService, InferenceServiceStatus } fr
 import type { RevisionState } from '../revision.ts';
 import { shadow } from './shadow.ts';
 import type { RolloutContext } from './strategy.ts';
-import { desiredRoute } from './traffic.ts';
+import { desiredRoute, MIRROR_FEATURE, mirrorSupport, supportedFeatures } from './traffic.ts';
 
 const T0 = Date.parse('2026-12-01T10:00:00Z');
 
@@ -60,6 +60,46 @@ describe('shadow', () => {
     assert.equal(d.serve, 'old');
     assert.equal(d.progress!.reason, 'InvalidSpec');
     assert.match(d.progress!.message, /set spec.traffic.provider to GatewayAPI/);
+  });
+});
+
+// What Traefik 3.7.13 publishes (a few of its 40-odd names; test/integration/gateway.test.ts reads the real list).
+const TRAEFIK = { gateway: 'infra/edge', gatewayClass: 'traefik', controller: 'traefik.io/gateway-controller', features: ['Gateway', 'HTTPRoute', 'HTTPRouteHostRewrite', 'HTTPRoutePathRewrite'] };
+
+describe('shadow: the Gateway must mirror', () => {
+  it('reads a GatewayClass\'s supported features in both published forms, and none', () => {
+    assert.deepEqual(supportedFeatures({ status: { supportedFeatures: [{ name: 'HTTPRoute' }, { name: MIRROR_FEATURE }] } }), ['HTTPRoute', MIRROR_FEATURE]);
+    assert.deepEqual(supportedFeatures({ status: { supportedFeatures: ['HTTPRoute'] } }), ['HTTPRoute']);
+    assert.equal(supportedFeatures({ status: {} }), undefined);
+    assert.equal(supportedFeatures(undefined), undefined);
+  });
+
+  it('is refused by any parent whose class lists its features without RequestMirror, known when all list it, unknown otherwise', () => {
+    const mirrors = { ...TRAEFIK, gateway: 'ml/other', features: [...TRAEFIK.features, MIRROR_FEATURE] };
+    const refused = mirrorSupport([mirrors, TRAEFIK]);
+    assert.equal(refused.supported, false);
+    assert.match(refused.message, /^Gateway infra\/edge \(class traefik, controller traefik.io\/gateway-controller\) does not list HTTPRouteRequestMirror/);
+    assert.equal(mirrorSupport([mirrors]).supported, true);
+    const unknown = mirrorSupport([mirrors, { gateway: 'ml/edge', gatewayClass: 'old' }, { gateway: 'ml/gone', unreadable: 'Gateway gone not found' }]);
+    assert.equal(unknown.supported, undefined);
+    assert.equal(unknown.message, 'mirroring not verified (ml/edge\'s class old publishes no status.supportedFeatures; ml/gone: Gateway gone not found)');
+  });
+
+  it('holds with MirrorUnsupported, mirroring nothing and keeping the candidate, when the Gateway cannot mirror', () => {
+    const d = shadow.decide(ctx(isvc(at(T0 - 10_000)), { mirroring: mirrorSupport([TRAEFIK]) }));
+    assert.equal(d.serve, 'old');
+    assert.equal(d.mirror, undefined);
+    assert.deepEqual(d.remove, []);
+    assert.equal(d.phase, 'Paused');
+    assert.equal(d.progress!.reason, 'MirrorUnsupported');
+    assert.match(d.progress!.message, /nothing is mirrored and revision old \(old-mv\) keeps serving: attach the route to a Gateway whose implementation mirrors requests, or choose strategy Canary or BlueGreen$/);
+    assert.equal(d.requeueAfterMs, 60_000);
+  });
+
+  it('mirrors when support is not known, and says so', () => {
+    const d = shadow.decide(ctx(isvc(at(T0 - 10_000)), { mirroring: mirrorSupport([{ gateway: 'ml/edge', gatewayClass: 'old' }]) }));
+    assert.deepEqual(d.mirror, { name: 'new', percent: 50 });
+    assert.match(d.progress!.message, /answers all of them \(mirroring not verified \(ml\/edge's class old publishes no status.supportedFeatures\)\)/);
   });
 });
 

@@ -5,7 +5,9 @@
 // (nothing to roll back: it never answered a user). A passed one promotes it when
 // `promote` is set, and otherwise reports and holds for a person (modelops.dev/promote to
 // switch, modelops.dev/abort to drop it). Inconclusive analysis holds for a person too
-// (status.analysisHold), and is never promoted by itself. Mirroring needs the GatewayAPI provider.
+// (status.analysisHold), and is never promoted by itself. Mirroring needs the GatewayAPI provider
+// and Gateways whose class lists HTTPRouteRequestMirror among its supported features: one that
+// lists its features without it holds the rollout (MirrorUnsupported) before anything is mirrored.
 import { parseDuration } from '../../../runtime/duration.ts';
 import { Reasons } from '../../../runtime/events.ts';
 import { currentStep } from './canary.ts';
@@ -13,6 +15,9 @@ import { analysisOf, analysisText, holdFor, holdText, judging, label, rollBack, 
 import { recreate } from './recreate.ts';
 import { providerOf } from './traffic.ts';
 import type { RolloutContext, RolloutDecision, RolloutEvent, RolloutStrategy } from './strategy.ts';
+
+/** How soon a Shadow refused for its Gateway looks again (a GatewayClass is not watched). */
+export const MIRROR_RECHECK_MS = 60_000;
 
 export const SHADOW_DEFAULTS = { mirrorPercent: 100, duration: '10m', maxPredictionShift: 0.1 } as const;
 
@@ -38,6 +43,21 @@ export const shadow: RolloutStrategy = {
           status: 'False',
           reason: Reasons.InvalidSpec,
           message: `Shadow mirrors requests through an HTTPRoute: set spec.traffic.provider to GatewayAPI (with spec.traffic.gateway), or choose another strategy; ${label(serving)} keeps serving`,
+        },
+      };
+    }
+    if (ctx.mirroring?.supported === false) {
+      // The candidate is kept, without traffic or copies: it goes on once the Gateway can mirror.
+      return {
+        serve: serving.name,
+        remove: r.others([serving.name, desired.name]),
+        phase: 'Paused',
+        analysisHold: standingHold(ctx),
+        requeueAfterMs: MIRROR_RECHECK_MS,
+        progress: {
+          status: 'False',
+          reason: Reasons.MirrorUnsupported,
+          message: `${ctx.mirroring.message}; nothing is mirrored and revision ${label(serving)} keeps serving: attach the route to a Gateway whose implementation mirrors requests, or choose strategy Canary or BlueGreen`,
         },
       };
     }
@@ -76,7 +96,7 @@ export const shadow: RolloutStrategy = {
       step,
       now,
       analysing: analysis.enabled,
-      where: `revision ${label(desired)} gets a copy of ${mirror.percent}% of the requests; ${label(serving)} answers all of them`,
+      where: `revision ${label(desired)} gets a copy of ${mirror.percent}% of the requests; ${label(serving)} answers all of them${ctx.mirroring?.supported === undefined && ctx.mirroring ? ` (${ctx.mirroring.message})` : ''}`,
       hold,
       progressing: `${analysisText(analysis.enabled, v)}; ${Math.max(0, Math.ceil(left / 1000))}s of comparison left`,
       analysisHold: held,

@@ -9,6 +9,7 @@
 import type { AnalysisHold, AnalysisMeasurement, InferenceService } from '../../../api/v1alpha1/types.ts';
 import type { Reason } from '../../../runtime/events.ts';
 import type { RevisionState } from '../revision.ts';
+import type { MirrorSupport } from './traffic.ts';
 
 export interface RolloutContext {
   isvc: InferenceService;
@@ -28,6 +29,8 @@ export interface RolloutContext {
   paused?: boolean;
   /** Whether analysis can run (the operator has a Prometheus URL). */
   analysisEnabled?: boolean;
+  /** Shadow: whether the route's Gateways can mirror requests (read by the reconciler). */
+  mirroring?: MirrorSupport | undefined;
 }
 
 /** Phases a strategy may report beyond what the revisions' state says. */

@@ -86,3 +86,66 @@ export function routeWeights(route: HTTPRoute | undefined): Record<string, numbe
   for (const rule of route?.spec?.rules ?? []) for (const b of rule.backendRefs ?? []) out[b.name] = (out[b.name] ?? 0) + (b.weight ?? 1);
   return out;
 }
+
+/**
+ * The Gateway API feature name an implementation publishes (GatewayClass
+ * status.supportedFeatures) when it carries out HTTPRoute's RequestMirror filter, which Shadow
+ * puts on its route. Traefik 3.7 does not, and answers 500 to every request of a rule that has
+ * the filter while the route still reads Accepted (docs/cluster.md).
+ */
+export const MIRROR_FEATURE = 'HTTPRouteRequestMirror';
+
+/** What the operator learnt of one Gateway the route attaches to. */
+export interface ParentGateway {
+  /** namespace/name */
+  gateway: string;
+  gatewayClass?: string | undefined;
+  controller?: string | undefined;
+  /** The class's status.supportedFeatures; undefined when it publishes none. */
+  features?: string[] | undefined;
+  /** Why the Gateway or its class could not be read (then nothing is known of it). */
+  unreadable?: string | undefined;
+}
+
+/** Whether Shadow's mirror can run behind these Gateways: true, false, or not known (undefined). */
+export interface MirrorSupport {
+  supported: boolean | undefined;
+  message: string;
+}
+
+/** The Gateways (namespace, name) an InferenceService's route attaches to. */
+export function parentGateways(isvc: InferenceService): { namespace: string; name: string }[] {
+  return (isvc.spec.traffic?.gateway?.parentRefs ?? []).map((p) => ({ namespace: p.namespace ?? isvc.metadata.namespace!, name: p.name }));
+}
+
+/**
+ * The feature names of a GatewayClass's status: `[{name}]` since Gateway API v1.2, plain strings
+ * in v1.1's experimental channel; undefined when the class publishes none (older
+ * implementations, or a CRD of a release without the field, which prunes it).
+ */
+export function supportedFeatures(gatewayClass: { status?: { supportedFeatures?: unknown } } | undefined): string[] | undefined {
+  const list = gatewayClass?.status?.supportedFeatures;
+  if (!Array.isArray(list)) return undefined;
+  return list.map((f: unknown) => (typeof f === 'string' ? f : String((f as { name?: unknown })?.name ?? ''))).filter((f) => f !== '');
+}
+
+/**
+ * Mirroring is refused when any parent's class publishes its features without
+ * HTTPRouteRequestMirror; it is not known when one publishes none or cannot be read (Shadow then
+ * goes on, and says so); otherwise it is supported.
+ */
+export function mirrorSupport(parents: readonly ParentGateway[]): MirrorSupport {
+  const lacking = parents.find((p) => p.features !== undefined && !p.features.includes(MIRROR_FEATURE));
+  if (lacking) {
+    return {
+      supported: false,
+      message: `Gateway ${lacking.gateway} (class ${lacking.gatewayClass}, controller ${lacking.controller}) does not list ${MIRROR_FEATURE} in its GatewayClass's status.supportedFeatures: a route that mirrors would fail there (Traefik 3.7 answers 500 to every request of it)`,
+    };
+  }
+  const unknown = parents.filter((p) => p.features === undefined);
+  if (unknown.length > 0) {
+    const why = unknown.map((p) => (p.unreadable ? `${p.gateway}: ${p.unreadable}` : `${p.gateway}'s class ${p.gatewayClass} publishes no status.supportedFeatures`));
+    return { supported: undefined, message: `mirroring not verified (${why.join('; ')})` };
+  }
+  return { supported: true, message: `every Gateway lists ${MIRROR_FEATURE}` };
+}
