@@ -393,7 +393,7 @@ export class InferenceServiceReconciler implements Reconciler {
     } catch (err) {
       if (gatewayApiMissing(err)) return { unreadable: `${kind} ${name} not found` };
       // The chart grants get on gatewayclasses (cluster-scoped) only to an operator watching all namespaces.
-      if (statusOf(err) === 403) return { unreadable: `the operator may not read ${kind} ${name}` };
+      if (statusOf(err) === 403) return { unreadable: `the operator may not read ${kind} ${name} (grant its ServiceAccount get on ${kind === 'Gateway' ? 'gateways' : 'gatewayclasses'}, docs/helm.md)` };
       throw err;
     }
   }

@@ -96,6 +96,13 @@ describe('shadow: the Gateway must mirror', () => {
     assert.equal(d.requeueAfterMs, 60_000);
   });
 
+  it('switches to the candidate at once when a person promotes it meanwhile (no mirror needed)', () => {
+    const d = shadow.decide(ctx(isvc(at(T0 - 10_000)), { mirroring: mirrorSupport([TRAEFIK]), actions: { promote: true } }));
+    assert.equal(d.serve, 'new');
+    assert.equal(d.mirror, undefined);
+    assert.deepEqual(d.acted, { promote: true });
+  });
+
   it('mirrors when support is not known, and says so', () => {
     const d = shadow.decide(ctx(isvc(at(T0 - 10_000)), { mirroring: mirrorSupport([{ gateway: 'ml/edge', gatewayClass: 'old' }]) }));
     assert.deepEqual(d.mirror, { name: 'new', percent: 50 });

@@ -46,8 +46,9 @@ export const shadow: RolloutStrategy = {
         },
       };
     }
-    if (ctx.mirroring?.supported === false) {
-      // The candidate is kept, without traffic or copies: it goes on once the Gateway can mirror.
+    if (ctx.mirroring?.supported === false && !ctx.actions?.promote) {
+      // The candidate is kept, without traffic or copies: it goes on once the Gateway can mirror
+      // (or switches at once when a person promotes it, which needs no mirror).
       return {
         serve: serving.name,
         remove: r.others([serving.name, desired.name]),
@@ -96,7 +97,7 @@ export const shadow: RolloutStrategy = {
       step,
       now,
       analysing: analysis.enabled,
-      where: `revision ${label(desired)} gets a copy of ${mirror.percent}% of the requests; ${label(serving)} answers all of them${ctx.mirroring?.supported === undefined && ctx.mirroring ? ` (${ctx.mirroring.message})` : ''}`,
+      where: `revision ${label(desired)} gets a copy of ${mirror.percent}% of the requests; ${label(serving)} answers all of them${ctx.mirroring && ctx.mirroring.supported === undefined ? ` (${ctx.mirroring.message})` : ''}`,
       hold,
       progressing: `${analysisText(analysis.enabled, v)}; ${Math.max(0, Math.ceil(left / 1000))}s of comparison left`,
       analysisHold: held,
