@@ -255,25 +255,36 @@ log('/v2/health/live p99, idle and under saturating inference load');
 const live = `http://127.0.0.1:${PORTS.server}/v2/health/live`;
 // A p99 of a sub-millisecond probe moves with every stray stall, so: ROUNDS of idle then loaded,
 // medians of each.
+// The same probe of a bystander, the Go floor server (one core), idle and while ours is
+// saturated: what the machine's contention alone does to a server with nothing to do.
+const bystander = `http://127.0.0.1:${PORTS.floor}/`;
 const idleRuns: WrkResult[] = [];
 const loadedRuns: WrkResult[] = [];
+const floorIdleRuns: WrkResult[] = [];
+const floorLoadedRuns: WrkResult[] = [];
 const satRuns: WrkResult[] = [];
 for (let r = 0; r < ROUNDS; r++) {
   idleRuns.push(await wrk(live, { connections: 1 }));
-  const saturating = wrk(infer(PORTS.server), { body: small, connections: CONNECTIONS, seconds: SECONDS + 2 });
+  floorIdleRuns.push(await wrk(bystander, { connections: 1 }));
+  const saturating = wrk(infer(PORTS.server), { body: small, connections: CONNECTIONS, seconds: 2 * SECONDS + 3 });
   await new Promise((res) => setTimeout(res, 1000));
   loadedRuns.push(await wrk(live, { connections: 1 }));
+  floorLoadedRuns.push(await wrk(bystander, { connections: 1 }));
   satRuns.push(await saturating);
 }
 const p99s = (runs: WrkResult[]): number[] => runs.map((w) => w.p99_ms);
-const idleP99 = median(p99s(idleRuns));
-const loadedP99 = median(p99s(loadedRuns));
+const probe = (idle: WrkResult[], loaded: WrkResult[]) => ({
+  idle_p99_ms: median(p99s(idle)), idle_p99_runs: p99s(idle), idle_p50_ms: median(idle.map((w) => w.p50_ms)),
+  saturated_p99_ms: median(p99s(loaded)), saturated_p99_runs: p99s(loaded), saturated_p50_ms: median(loaded.map((w) => w.p50_ms)),
+  ratio: median(p99s(loaded)) / median(p99s(idle)),
+});
 results.health = {
-  idle_p99_ms: idleP99, idle_p99_runs: p99s(idleRuns), idle_p50_ms: median(idleRuns.map((w) => w.p50_ms)),
-  saturated_p99_ms: loadedP99, saturated_p99_runs: p99s(loadedRuns), saturated_p50_ms: median(loadedRuns.map((w) => w.p50_ms)),
-  saturating_rps: median(satRuns.map((w) => w.rps)), saturating_connections: CONNECTIONS, ratio: loadedP99 / idleP99,
+  ...probe(idleRuns, loadedRuns), saturating_rps: median(satRuns.map((w) => w.rps)), saturating_connections: CONNECTIONS,
+  go_floor_bystander: probe(floorIdleRuns, floorLoadedRuns),
 };
-log(`  idle p99 ${p99s(idleRuns).join(', ')} ms; loaded p99 ${p99s(loadedRuns).join(', ')} ms: ${(loadedP99 / idleP99).toFixed(2)}x`);
+for (const [name, idle, loaded] of [['/v2/health/live', idleRuns, loadedRuns], ['bystander Go floor', floorIdleRuns, floorLoadedRuns]] as const) {
+  log(`  ${name}: idle p99 ${p99s(idle).join(', ')} ms; loaded p99 ${p99s(loaded).join(', ')} ms: ${probe(idle, loaded).ratio.toFixed(2)}x`);
+}
 
 for (const c of children.splice(0)) c.kill('SIGTERM');
 await new Promise((r) => setTimeout(r, 1000));
