@@ -105,8 +105,9 @@ function evaluator(dm: DriftMonitor): Evaluate {
 /** The target column when prediction drift can compare classes with it, else why not. */
 function predictionTarget(dm: DriftMonitor, target: string | undefined, columns: readonly ReferenceColumn[]): ReferenceColumn | string | undefined {
   if (dm.spec.predictionDrift === false) return undefined;
-  // A numeric target is not compared: the server's prediction histogram has its own buckets,
-  // and the log's scalar predictions have no reference sample of the same kind.
+  // A numeric target is not compared yet: the server bins scalar predictions on the target's
+  // edges (modelops_prediction_value), but neither that histogram nor the log's scalar outputs
+  // are read here.
   const targetCol = target ? columns.find((c) => c.name === target) : undefined;
   if (!targetCol || !isCategorical(targetCol) || !targetCol.categories?.length) {
     return target ? `the target ${target} is not categorical in the reference profile; prediction drift compares predicted classes only` : 'the reference Dataset has no target column';
