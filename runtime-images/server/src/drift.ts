@@ -177,7 +177,10 @@ export class DriftRecorder {
         this.features.push({ input: input.name, column, columns, feature, hist, cats });
       });
     }
-    const target = profile?.target === undefined ? undefined : profile.columns.get(profile.target);
+    // The profile's own target, else the signature's (the Dataset ingest's profile names none;
+    // the trainer's signature.json does).
+    const targetName = profile?.target ?? sig.target;
+    const target = targetName === undefined ? undefined : profile?.columns.get(targetName);
     for (const out of sig.outputs) {
       if (out.classLabels !== undefined) {
         this.classOutputs.push({ output: out.name, labels: out.classLabels, counts: new Map(out.classLabels.map((l) => [l, 0])) });

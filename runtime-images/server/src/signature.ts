@@ -20,6 +20,11 @@ export interface TensorSpec {
 export interface Signature {
   inputs: TensorSpec[];
   outputs: TensorSpec[];
+  /**
+   * The column the model was trained to predict (the trainer's `target.name`): the reference
+   * profile's column whose edges bin scalar predictions, when the profile names no target.
+   */
+  target?: string;
 }
 
 export const SIGNATURE_METADATA_KEY = 'modelops.signature';
@@ -102,9 +107,11 @@ export function parseSignature(json: unknown, where = 'signature'): Signature {
     const trainer = typeof r === 'object' && r !== null && r.datatype === undefined && r.dtype !== undefined;
     return parseSpec(trainer ? fromTrainerSpec(r, w, kind, j.classLabels) : x, w);
   };
+  const target = typeof j.target === 'string' ? j.target : (j.target as { name?: unknown } | null | undefined)?.name;
   return {
     inputs: j.inputs.map((x, i) => spec(x, `${where}.inputs[${i}]`, 'inputs')),
     outputs: j.outputs.map((x, i) => spec(x, `${where}.outputs[${i}]`, 'outputs')),
+    ...(typeof target === 'string' && target !== '' ? { target } : {}),
   };
 }
 
@@ -140,7 +147,11 @@ export function mergeSignature(session: Signature, declared: Signature | undefin
       return { ...d, shape };
     });
   };
-  return { inputs: merge(session.inputs, declared.inputs, 'inputs'), outputs: merge(session.outputs, declared.outputs, 'outputs') };
+  return {
+    inputs: merge(session.inputs, declared.inputs, 'inputs'),
+    outputs: merge(session.outputs, declared.outputs, 'outputs'),
+    ...(declared.target !== undefined ? { target: declared.target } : {}),
+  };
 }
 
 /** Batching needs a dynamic leading dimension on every input and output. */

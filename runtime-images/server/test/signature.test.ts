@@ -5,7 +5,7 @@
 // numeric column, `label` string [N], `probabilities` float32 [N,5]).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DriftRecorder } from '../src/drift.ts';
+import { DriftRecorder, parseProfile } from '../src/drift.ts';
 import { decodeV1, decodeV2, encodeV1 } from '../src/protocol.ts';
 import { isBatchable, mergeSignature, parseSignature, SignatureError, signatureFromSession } from '../src/signature.ts';
 import type { Tensor } from '../src/tensor.ts';
@@ -81,5 +81,41 @@ describe("the trainer's signature.json", () => {
     const classes = drift.metrics().find((m) => m.name === 'modelops_prediction_class_total');
     const sun = classes?.get().values.find((v) => v.labels.class === 'sun');
     assert.equal(sun?.value, 1);
+  });
+});
+
+// A regressor: the trainer's signature names its numeric target, and the Dataset ingest's
+// profile (the one the operator hands the server) names none, so the signature's target is
+// what bins the scalar predictions on the target's edges, for the DriftMonitor to compare.
+describe("a regressor's signature.json and the Dataset's profile", () => {
+  const regressor = {
+    ...TRAINER_SIGNATURE,
+    task: 'regression',
+    target: { name: 'temp_max', type: 'number' },
+    featureNames: ['temp_min'],
+    classLabels: null,
+    inputs: [{ name: 'temp_min', dtype: 'float32', shape: [-1, 1], columnType: 'number', missing: 'NaN' }],
+    outputs: [{ name: 'prediction', dtype: 'float32', shape: [-1] }],
+  };
+  const session = signatureFromSession([{ name: 'temp_min', isTensor: true, type: 'float32', shape: ['N', 1] }], [{ name: 'prediction', isTensor: true, type: 'float32', shape: ['N'] }]);
+  const sig = mergeSignature(session, parseSignature(regressor, 'signature.json'), 'signature.json');
+  // DatasetProfile's form: a list of columns, no target.
+  const profile = parseProfile({ columns: [
+    { name: 'temp_min', type: 'number', histogram: { edges: [-8, 0, 5, 10, 15, 19], counts: [1, 2, 3, 2, 1] } },
+    { name: 'temp_max', type: 'number', histogram: { edges: [-2, 5, 10, 15, 20, 25, 30, 36], counts: [1, 1, 2, 3, 2, 1, 1] } },
+  ] });
+
+  it('keeps the target the trainer names', () => {
+    assert.equal(sig.target, 'temp_max');
+    assert.equal(parseSignature({ ...regressor, target: 'temp_max' }).target, 'temp_max');
+    assert.equal(parseSignature({ inputs: [], outputs: [] }).target, undefined);
+  });
+
+  it('bins the predictions on the target column\'s edges of a profile that names no target', () => {
+    const drift = new DriftRecorder(sig, profile, 'seattle-temp', '1');
+    drift.observeOutputs(new Map<string, Tensor>([['prediction', { datatype: 'FP32', shape: [3], data: new Float32Array([12, 17, 33]) }]]));
+    const values = drift.metrics().find((m) => m.name === 'modelops_prediction_value')!.get().values;
+    const le = values.filter((v) => v.metricName === 'modelops_prediction_value_bucket').map((v) => [v.labels.le, v.value]);
+    assert.deepEqual(le, [[-2, 0], [5, 0], [10, 0], [15, 1], [20, 2], [25, 2], [30, 2], [36, 3], ['+Inf', 3]]);
   });
 });
