@@ -11,7 +11,7 @@ import type { CumulativeBucket } from '../../drift/inputs.ts';
 import type { PrometheusVectorQuerier } from '../../prometheus/client.ts';
 import { Reasons } from '../../runtime/events.ts';
 import type { Blocked, ReferenceColumn } from './reference.ts';
-import { bucketsOf, categoryFeatureQuery, countsOf, numericFeatureQuery, predictionClassQuery } from './queries.ts';
+import { bucketsOf, categoryFeatureQuery, countsOf, numericFeatureQuery, predictionClassQuery, predictionValueQuery } from './queries.ts';
 import type { SeriesScope } from './queries.ts';
 import type { LogSamples } from './predictionlog.ts';
 import type { ReferenceSamples } from './referencesamples.ts';
@@ -102,17 +102,19 @@ function evaluator(dm: DriftMonitor): Evaluate {
   };
 }
 
-/** The target column when prediction drift can compare classes with it, else why not. */
-function predictionTarget(dm: DriftMonitor, target: string | undefined, columns: readonly ReferenceColumn[]): ReferenceColumn | string | undefined {
+/**
+ * The target column when prediction drift can compare the predictions with it, else why not:
+ * a categorical target (with its categories) against the predicted classes, and with
+ * `numeric`, a numeric target with histogram edges against the scalar predictions, which the
+ * server bins on those edges (modelops_prediction_value).
+ */
+function predictionTarget(dm: DriftMonitor, target: string | undefined, columns: readonly ReferenceColumn[], numeric: boolean): ReferenceColumn | string | undefined {
   if (dm.spec.predictionDrift === false) return undefined;
-  // A numeric target is not compared yet: the server bins scalar predictions on the target's
-  // edges (modelops_prediction_value), but neither that histogram nor the log's scalar outputs
-  // are read here.
   const targetCol = target ? columns.find((c) => c.name === target) : undefined;
-  if (!targetCol || !isCategorical(targetCol) || !targetCol.categories?.length) {
-    return target ? `the target ${target} is not categorical in the reference profile; prediction drift compares predicted classes only` : 'the reference Dataset has no target column';
-  }
-  return targetCol;
+  if (!targetCol) return 'the reference Dataset has no target column';
+  if (isCategorical(targetCol)) return targetCol.categories?.length ? targetCol : `the target ${target} has no categories in the reference profile`;
+  if (!numeric) return `the target ${target} is numeric: prediction drift from the prediction log compares predicted classes only (source Metrics compares scalar predictions too)`;
+  return targetCol.histogram ? targetCol : `the numeric target ${target} has no histogram in the reference profile, so there are no bins to compare predictions on`;
 }
 
 /** Runs the queries and evaluates. Throws PrometheusError (transport, bad answer) and InvalidDriftSpec. */
@@ -132,18 +134,38 @@ export async function measure(m: MeasureInput): Promise<Measurement> {
   }
 
   const out: Measurement = { features, dataset: datasetDrift(features, spec.driftShare), live: { source: 'Metrics' } };
-  const targetCol = predictionTarget(m.dm, m.target, m.columns);
+  const targetCol = predictionTarget(m.dm, m.target, m.columns, true);
   if (targetCol === undefined) return out;
   if (typeof targetCol === 'string') {
     out.predictionSkipped = targetCol;
     return out;
   }
-  const live = countsOf(await m.prometheus.queryVector(predictionClassQuery(m.scope, m.windowMs), m.atMs), 'class');
-  if (live.size === 0) {
-    out.predictionSkipped = 'the server exports no predicted classes (modelops_prediction_class_total) for this model version';
-    return out;
+  let prediction: FeatureDrift;
+  if (isCategorical(targetCol)) {
+    const live = countsOf(await m.prometheus.queryVector(predictionClassQuery(m.scope, m.windowMs), m.atMs), 'class');
+    if (live.size === 0) {
+      out.predictionSkipped = 'the server exports no predicted classes (modelops_prediction_class_total) for this model version';
+      return out;
+    }
+    prediction = evaluate(m.target!, categoricalInput(targetCol, live));
+  } else {
+    const buckets = bucketsOf(await m.prometheus.queryVector(predictionValueQuery(m.scope, m.windowMs), m.atMs));
+    if (buckets.length === 0) {
+      out.predictionSkipped = 'the server exports no scalar predictions (modelops_prediction_value) for this model version';
+      return out;
+    }
+    let input: FeatureInput;
+    try {
+      input = numericInput(`prediction of ${m.target}`, targetCol, buckets);
+    } catch (err) {
+      // Not the run's failure: the features were measured. A server that was not told the
+      // target (its signature names none; an image before 2026-12) bins on its default buckets.
+      if (!(err instanceof InvalidDriftSpec)) throw err;
+      out.predictionSkipped = `${err.message.replace(/\. The server bins by the profile.*$/, '')}; the server bins scalar predictions on the target's edges only when the model's signature (or the profile) names the target`;
+      return out;
+    }
+    prediction = evaluate(m.target!, input);
   }
-  const prediction = evaluate(m.target!, categoricalInput(targetCol, live));
   out.prediction = prediction;
   out.dataset = datasetDrift([...features, prediction], spec.driftShare);
   return out;
@@ -187,7 +209,7 @@ export function measureFromLog(m: LogMeasureInput): Measurement {
     }
   }
   const out: Measurement = { features, dataset: datasetDrift(features, spec.driftShare), live: m.liveData };
-  const targetCol = predictionTarget(m.dm, m.target, m.columns);
+  const targetCol = predictionTarget(m.dm, m.target, m.columns, false);
   if (targetCol === undefined) return out;
   if (typeof targetCol === 'string') {
     out.predictionSkipped = targetCol;
