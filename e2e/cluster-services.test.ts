@@ -90,6 +90,20 @@ describe('cluster services on a real node', () => {
     });
     await kubectlOk(['wait', '--for=condition=Ready', 'pod/echo', '--timeout=120s'], kc);
     const ip = (await kubectlOk(['get', 'service', 'echo', '-o', 'jsonpath={.spec.clusterIP}'], kc)).trim();
+    // A Ready Pod is not yet routed: kube-proxy programs the Service's endpoint a moment later,
+    // and until then the ClusterIP refuses connections (seen once in CI: the fetch Pod below got
+    // "connection refused"). Wait for the data path from the host before testing names.
+    await waitFor('the echo ClusterIP answering from the host', () => new Promise<boolean>((resolve) => {
+      const req = http.get({ host: ip, port: 80, path: '/', agent: false, timeout: 2000 }, (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      });
+      req.on('error', () => resolve(false));
+      req.on('timeout', () => {
+        req.destroy();
+        resolve(false);
+      });
+    }), 60_000, 100);
 
     // From the host, asking the node's DNS server directly.
     const resolver = new Resolver({ timeout: 2000, tries: 2 });
