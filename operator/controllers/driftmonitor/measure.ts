@@ -37,12 +37,16 @@ export function isCategorical(col: ReferenceColumn): boolean {
   return col.type === 'category' || col.type === 'boolean' || (!col.histogram && !!col.categories);
 }
 
+/** What to do about buckets on other edges than the reference's, for a feature. */
+const OTHER_EDGES_ADVICE = '. The server bins by the profile of the Dataset version it was trained on; omit spec.reference to compare with that version';
+
 /**
  * The statistics' input for one feature. No live series at all (no traffic in the window, or
  * nothing scraped) counts zero samples, so the verdict is InsufficientData. Live buckets on
- * other edges than the reference's mean the server bins by another profile: an error that says so.
+ * other edges than the reference's mean the server bins by another profile: an error that says so,
+ * ending with `otherEdgesAdvice`.
  */
-export function numericInput(feature: string, col: ReferenceColumn, buckets: CumulativeBucket[]): FeatureInput {
+export function numericInput(feature: string, col: ReferenceColumn, buckets: CumulativeBucket[], otherEdgesAdvice = OTHER_EDGES_ADVICE): FeatureInput {
   const h = col.histogram!;
   let live: number[];
   if (buckets.length === 0) live = new Array<number>(h.edges.length + 1).fill(0);
@@ -52,7 +56,7 @@ export function numericInput(feature: string, col: ReferenceColumn, buckets: Cum
     } catch (err) {
       const seen = buckets.filter((b) => Number.isFinite(b.le)).map((b) => b.le);
       throw new InvalidDriftSpec(
-        `feature ${feature}: the server's histogram buckets (le ${seen.slice(0, 6).join(', ')}${seen.length > 6 ? ', …' : ''}) are not the reference profile's edges (${h.edges.slice(0, 6).join(', ')}${h.edges.length > 6 ? ', …' : ''}): ${(err as Error).message}. The server bins by the profile of the Dataset version it was trained on; omit spec.reference to compare with that version`,
+        `feature ${feature}: the server's histogram buckets (le ${seen.slice(0, 6).join(', ')}${seen.length > 6 ? ', …' : ''}) are not the reference profile's edges (${h.edges.slice(0, 6).join(', ')}${h.edges.length > 6 ? ', …' : ''}): ${(err as Error).message}${otherEdgesAdvice}`,
       );
     }
   }
@@ -156,12 +160,12 @@ export async function measure(m: MeasureInput): Promise<Measurement> {
     }
     let input: FeatureInput;
     try {
-      input = numericInput(`prediction of ${m.target}`, targetCol, buckets);
+      input = numericInput(`prediction of ${m.target}`, targetCol, buckets, "; the server bins scalar predictions on the target's edges only when the model's signature (or the profile) names the target");
     } catch (err) {
       // Not the run's failure: the features were measured. A server that was not told the
       // target (its signature names none; an image before 2026-12) bins on its default buckets.
       if (!(err instanceof InvalidDriftSpec)) throw err;
-      out.predictionSkipped = `${err.message.replace(/\. The server bins by the profile.*$/, '')}; the server bins scalar predictions on the target's edges only when the model's signature (or the profile) names the target`;
+      out.predictionSkipped = err.message;
       return out;
     }
     prediction = evaluate(m.target!, input);
