@@ -224,10 +224,12 @@ results.batching = { ...batching, ratio: batching.batched.rps / batching.unbatch
 // long enough for several old-generation GCs to fall inside the measurement.
 log(`latency at half the maximum sustainable load (${HALF_LOAD_SECONDS} s)`);
 const half = Math.round(tp.server.rps / 2);
-const atRate = (url: string, rps: number, warmup: number, seconds: number): { p50_ms: number; p90_ms: number; p99_ms: number; max_ms: number; rps: number; non2xx: number; errors: number; pacer_late_p50_ms: number; pacer_late_p99_ms: number } => {
+/** What bench/server/loadgen prints. */
+interface RateResult { p50_ms: number; p90_ms: number; p99_ms: number; max_ms: number; rps: number; non2xx: number; errors: number; pacer_late_p50_ms: number; pacer_late_p99_ms: number }
+const atRate = (url: string, rps: number, warmup: number, seconds: number): RateResult => {
   const rate = spawnSync(LOADGEN, ['-url', url, '-rate', String(rps), '-warmup', `${warmup}s`, '-duration', `${seconds}s`, '-body', small, '-connections', String(CONNECTIONS)], { env: { ...process.env, GOMAXPROCS: '1' } });
   if (rate.status !== 0) throw new Error(`loadgen failed: ${rate.stderr.toString()}`);
-  return JSON.parse(rate.stdout.toString()) as { p50_ms: number; p90_ms: number; p99_ms: number; max_ms: number; rps: number; non2xx: number; errors: number; pacer_late_p50_ms: number; pacer_late_p99_ms: number };
+  return JSON.parse(rate.stdout.toString()) as RateResult;
 };
 const rateLoad = loadavg();
 const rateOut = atRate(infer(PORTS.server), half, 5, HALF_LOAD_SECONDS);
